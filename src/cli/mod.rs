@@ -1,0 +1,94 @@
+//! Command-line front end: parse arguments, call the library, render, map outcomes to exit codes.
+
+mod rules;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit status of every command (documented in the README).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// 0: the command ran and found nothing blocking.
+    Clean,
+    /// 1: the command ran and found errors (or warnings with `--strict`, or a gate exceeded).
+    Failed,
+}
+
+/// 2: the command itself could not run (bad arguments, unreadable input, network failure).
+const EXIT_USAGE: u8 = 2;
+
+#[derive(Debug, Parser)]
+#[command(name = "wanft", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GlobalArgs {
+    /// When to colour output: auto (a terminal without NO_COLOR), always, never.
+    #[arg(long, global = true, value_name = "WHEN", default_value = "auto")]
+    pub color: ColorChoice,
+    /// Print less (no progress, no notes).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// Print more detail (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every rule with its code, severity and summary.
+    Rules(rules::RulesArgs),
+    /// Explain a rule: what it checks, why the platform cares, how to fix it.
+    Explain(rules::ExplainArgs),
+}
+
+/// Parses arguments, runs the command and returns the process exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    apply_color(cli.global.color);
+    let result = match &cli.command {
+        Command::Rules(args) => rules::run_rules(args),
+        Command::Explain(args) => rules::run_explain(args),
+    };
+    match result {
+        Ok(Outcome::Clean) => ExitCode::SUCCESS,
+        Ok(Outcome::Failed) => ExitCode::from(1),
+        Err(err) => {
+            print_error(&err);
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn apply_color(choice: ColorChoice) {
+    let c = match choice {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
+    };
+    c.write_global();
+}
+
+/// Prints an error with its cause chain, cargo style.
+fn print_error(err: &anyhow::Error) {
+    let red = anstyle::Style::new()
+        .bold()
+        .fg_color(Some(anstyle::AnsiColor::Red.into()));
+    anstream::eprintln!("{red}error{red:#}: {err}");
+    for cause in err.chain().skip(1) {
+        anstream::eprintln!("  caused by: {cause}");
+    }
+}

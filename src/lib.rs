@@ -1,0 +1,16 @@
+//! wanft: validate, plan, pack and upload datasets for fine-tuning Wan image-to-video models on
+//! Alibaba Cloud Model Studio (DashScope), and drive the fine-tuning API, or a local emulator of it.
+//!
+//! The library does the work; the `wanft` binary only parses arguments, calls into it and renders
+//! results. The pipeline:
+//!
+//! ```text
+//! Source (folder | .zip) ─► dataset ─► media probe (parallel) ─► rules ─► findings ─► report
+//!                                                                   ├─► plan
+//!                                                                   ├─► pack
+//!                                                                   └─► api / emulator
+//! ```
+
+pub mod media;
+pub mod models;
+pub mod rules;

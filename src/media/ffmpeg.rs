@@ -1,0 +1,1 @@
+//! The optional ffmpeg integration: deep decode checks and media fixes.

@@ -1,0 +1,218 @@
+//! The unit of every report: a [`Finding`] produced by a [`Rule`] at a [`Location`].
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::Serialize;
+
+/// How bad a finding is (design: error = rejected or wasted training, warning = degraded or
+/// costs money for nothing, info = worth knowing).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A check with a stable code. Codes never change meaning once released; retired codes are not
+/// reused.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// Stable identifier, e.g. `J009`.
+    pub code: &'static str,
+    /// Kebab-case name, e.g. `invalid-json`.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what the rule checks.
+    pub summary: &'static str,
+    /// Why the platform (or the user's wallet) cares.
+    pub why: &'static str,
+    /// The default fix hint.
+    pub fix: &'static str,
+}
+
+/// Where a finding points. All paths are dataset-relative and `/`-separated, exactly as they
+/// would appear inside the upload zip, so a folder and its zip report identical locations.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Location {
+    pub file: Option<String>,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+}
+
+impl Location {
+    /// The dataset as a whole.
+    pub fn dataset() -> Self {
+        Self::default()
+    }
+
+    pub fn file(path: impl Into<String>) -> Self {
+        Location {
+            file: Some(path.into()),
+            ..Self::default()
+        }
+    }
+
+    pub fn line(path: impl Into<String>, line: usize) -> Self {
+        Location {
+            file: Some(path.into()),
+            line: Some(line),
+            column: None,
+        }
+    }
+
+    pub fn with_column(mut self, column: usize) -> Self {
+        self.column = Some(column);
+        self
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.file {
+            None => f.write_str("<dataset>")?,
+            Some(p) => f.write_str(p)?,
+        }
+        if let Some(l) = self.line {
+            write!(f, ":{l}")?;
+            if let Some(c) = self.column {
+                write!(f, ":{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One problem (or note) about the input.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub rule: &'static Rule,
+    pub severity: Severity,
+    pub location: Location,
+    pub message: String,
+    /// Specific advice; falls back to the rule's generic fix.
+    pub hint: Option<String>,
+}
+
+impl Finding {
+    pub fn new(rule: &'static Rule, location: Location, message: impl Into<String>) -> Self {
+        Finding {
+            rule,
+            severity: rule.severity,
+            location,
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    /// Replaces the generic fix with advice for this occurrence.
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    /// The hint to show: the specific one, else the rule's fix.
+    pub fn effective_hint(&self) -> &str {
+        self.hint.as_deref().unwrap_or(self.rule.fix)
+    }
+
+    /// Total order used by every report: by file (dataset-wide findings first), line, column,
+    /// severity, rule code, then message.
+    pub fn report_order(a: &Finding, b: &Finding) -> Ordering {
+        (&a.location, a.severity, a.rule.code, &a.message).cmp(&(
+            &b.location,
+            b.severity,
+            b.rule.code,
+            &b.message,
+        ))
+    }
+}
+
+/// A sorted, de-duplicated list of findings with counts per severity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Findings {
+    items: Vec<Finding>,
+}
+
+impl Findings {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn push(&mut self, f: Finding) {
+        self.items.push(f);
+    }
+
+    pub fn extend(&mut self, it: impl IntoIterator<Item = Finding>) {
+        self.items.extend(it);
+    }
+
+    /// Sorts into report order and drops exact duplicates.
+    pub fn finish(&mut self) {
+        self.items.sort_by(Finding::report_order);
+        self.items.dedup();
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Finding> {
+        self.items.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn count(&self, severity: Severity) -> usize {
+        self.items.iter().filter(|f| f.severity == severity).count()
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.items.iter().any(|f| f.severity == Severity::Error)
+    }
+
+    /// True when any finding has this rule code.
+    pub fn has(&self, code: &str) -> bool {
+        self.items.iter().any(|f| f.rule.code == code)
+    }
+
+    pub fn into_vec(self) -> Vec<Finding> {
+        self.items
+    }
+}
+
+impl<'a> IntoIterator for &'a Findings {
+    type Item = &'a Finding;
+    type IntoIter = std::slice::Iter<'a, Finding>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.items.iter()
+    }
+}
+
+impl FromIterator<Finding> for Findings {
+    fn from_iter<T: IntoIterator<Item = Finding>>(iter: T) -> Self {
+        Findings {
+            items: iter.into_iter().collect(),
+        }
+    }
+}

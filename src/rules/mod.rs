@@ -1,0 +1,85 @@
+//! The rule engine: a registry of rules with stable codes, and the checks that emit findings.
+//!
+//! Codes are grouped by family, one module each:
+//!
+//! | prefix | family | module |
+//! |---|---|---|
+//! | `J` | `data.jsonl` and layout | [`manifest`] |
+//! | `P` | paths and archive members | [`paths`] |
+//! | `M` | media files | [`media`] |
+//! | `T` | prompts | [`prompts`] |
+//! | `S` | sample counts and sizes | [`size`] |
+//! | `H` | hyper-parameters | [`hyper`] |
+
+mod finding;
+pub mod hyper;
+pub mod manifest;
+pub mod media;
+pub mod paths;
+pub mod prompts;
+pub mod size;
+
+pub use finding::{Finding, Findings, Location, Rule, Severity};
+
+/// Every rule, in code order.
+pub fn all() -> Vec<&'static Rule> {
+    let mut rules: Vec<&'static Rule> = manifest::RULES
+        .iter()
+        .chain(paths::RULES)
+        .chain(media::RULES)
+        .chain(prompts::RULES)
+        .chain(size::RULES)
+        .chain(hyper::RULES)
+        .copied()
+        .collect();
+    rules.sort_by_key(|r| (family_rank(r.code), r.code));
+    rules
+}
+
+fn family_rank(code: &str) -> usize {
+    "JPMTSH".find(&code[..1]).unwrap_or(usize::MAX)
+}
+
+/// Finds a rule by code (`J009`, case-insensitive) or by name (`invalid-json`).
+pub fn find(key: &str) -> Option<&'static Rule> {
+    all()
+        .into_iter()
+        .find(|r| r.code.eq_ignore_ascii_case(key) || r.name == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let rules = all();
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for r in &rules {
+            assert!(codes.insert(r.code), "duplicate code {}", r.code);
+            assert!(names.insert(r.name), "duplicate name {}", r.name);
+            assert_eq!(r.code.len(), 4, "{}", r.code);
+            assert!(r.code[1..].chars().all(|c| c.is_ascii_digit()), "{}", r.code);
+            assert!(
+                r.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                r.name
+            );
+            for text in [r.summary, r.why, r.fix] {
+                assert!(!text.trim().is_empty(), "{} lacks documentation", r.code);
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_by_code_or_name() {
+        let r = all()[0];
+        assert_eq!(find(&r.code.to_lowercase()), Some(r));
+        assert_eq!(find(r.name), Some(r));
+        assert_eq!(find("X999"), None);
+    }
+}
