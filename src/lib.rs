@@ -11,6 +11,12 @@
 //!                                                                   └─► api / emulator
 //! ```
 
+pub mod check;
+pub mod dataset;
 pub mod media;
 pub mod models;
+pub mod pack;
+pub mod progress;
+pub mod report;
 pub mod rules;
+pub mod split;
