@@ -24,8 +24,6 @@ pub enum SourceKind {
 pub enum EntryKind {
     /// A regular file (or, in a folder, a symlink to a file inside the folder).
     File,
-    /// A directory (zip directory members end with `/`).
-    Directory,
     /// A symbolic link that leaves the dataset folder, or whose target does not exist.
     LinkOutside { target: String },
     /// A zip member stored as a symlink, or a FIFO/socket/device in a folder.
@@ -165,13 +163,17 @@ impl Source {
             let (name, name_is_utf8) = slash_name(rel);
             let file_type = item.file_type();
             let disk = item.path().to_path_buf();
-            let (kind, size) = if file_type.is_file() {
+            // Folders are implied by the names of the files in them, as in a zip.
+            let (kind, size) = if file_type.is_dir() {
+                continue;
+            } else if file_type.is_file() {
                 let len = item.metadata().map(|m| m.len()).unwrap_or(0);
                 (EntryKind::File, len)
-            } else if file_type.is_dir() {
-                (EntryKind::Directory, 0)
             } else if file_type.is_symlink() {
-                classify_link(&disk, &canonical_root)
+                match classify_link(&disk, &canonical_root) {
+                    Some(link) => link,
+                    None => continue,
+                }
             } else {
                 (EntryKind::Special, 0)
             };
@@ -206,9 +208,10 @@ impl Source {
             let raw = member.name_raw();
             let name_is_utf8 = std::str::from_utf8(raw).is_ok();
             let name = String::from_utf8_lossy(raw).into_owned();
-            let kind = if member.is_dir() {
-                EntryKind::Directory
-            } else if member.is_symlink() {
+            if member.is_dir() {
+                continue; // folders are implied by the names of the files in them
+            }
+            let kind = if member.is_symlink() {
                 EntryKind::Special
             } else {
                 EntryKind::File
@@ -284,6 +287,14 @@ impl Source {
         self.by_name.get(name).map(|&i| &self.entries[i])
     }
 
+    /// True when some entry's name starts with `prefix` (e.g. `video/`: a folder exists).
+    pub fn has_prefix(&self, prefix: &str) -> bool {
+        let i = self.entries.partition_point(|e| e.name.as_str() < prefix);
+        self.entries
+            .get(i)
+            .is_some_and(|e| e.name.starts_with(prefix))
+    }
+
     /// Size of the zip itself, for zip sources.
     pub fn archive_len(&self) -> Option<u64> {
         self.archive_len
@@ -352,12 +363,13 @@ fn slash_name(rel: &Path) -> (String, bool) {
 }
 
 /// Follows a symlink found in a folder: inside the folder it behaves like its target; outside
-/// (or broken) it is flagged.
-fn classify_link(link: &Path, canonical_root: &Path) -> (EntryKind, u64) {
-    match link.canonicalize() {
+/// (or broken) it is flagged. Links to folders inside the dataset are not followed (None), so
+/// that a link cycle cannot make the walk endless.
+fn classify_link(link: &Path, canonical_root: &Path) -> Option<(EntryKind, u64)> {
+    Some(match link.canonicalize() {
         Ok(target) if target.starts_with(canonical_root) => match std::fs::metadata(&target) {
             Ok(m) if m.is_file() => (EntryKind::File, m.len()),
-            Ok(m) if m.is_dir() => (EntryKind::Directory, 0),
+            Ok(m) if m.is_dir() => return None,
             _ => (EntryKind::Special, 0),
         },
         Ok(target) => (
@@ -372,7 +384,7 @@ fn classify_link(link: &Path, canonical_root: &Path) -> (EntryKind, u64) {
                 .unwrap_or_else(|_| "an unreadable target".into());
             (EntryKind::LinkOutside { target }, 0)
         }
-    }
+    })
 }
 
 /// A byte range of a file, read as if it were a file of its own.

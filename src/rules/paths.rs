@@ -328,14 +328,6 @@ fn resolve(
     match dataset.source.get(&name).map(|e| &e.kind) {
         Some(EntryKind::File) => return Some(name),
         Some(EntryKind::LinkOutside { .. }) => return None, // reported once, on the entry
-        Some(EntryKind::Directory) => {
-            report(
-                findings,
-                &NOT_FOUND,
-                format!("`{key}` names a folder: {written}"),
-            );
-            return None;
-        }
         Some(EntryKind::Special) => {
             report(
                 findings,
@@ -345,6 +337,16 @@ fn resolve(
             return None;
         }
         None => {}
+    }
+    let folder = format!("{name}/");
+    if dataset.source.has_prefix(&folder) {
+        report(findings, &NOT_FOUND, format!("`{key}` names a folder: {written}"));
+        return None;
+    }
+    let folder = format!("{name}/");
+    if dataset.source.has_prefix(&folder) {
+        report(findings, &NOT_FOUND, format!("`{key}` names a folder: {written}"));
+        return None;
     }
     let base = dataset.layout.base();
     let show = |n: &str| n.strip_prefix(base).unwrap_or(n).to_string();
