@@ -20,6 +20,10 @@ pub const KNOWN_FIELDS: [&str; 4] = [
     "video_path",
 ];
 
+/// Samples kept for the later stages; further lines are only checked for syntax, so that memory
+/// stays bounded whatever the file holds.
+pub const MAX_SAMPLES: usize = 200_000;
+
 /// Parses `data.jsonl` (`file` is its dataset-relative name, used in findings).
 pub fn parse(bytes: &[u8], file: &str, findings: &mut Findings) -> Vec<Sample> {
     let mut bytes = bytes;
@@ -54,9 +58,19 @@ pub fn parse(bytes: &[u8], file: &str, findings: &mut Findings) -> Vec<Sample> {
             line = stripped;
         }
         if let Some(sample) = parse_line(line, file, number, findings) {
-            samples.push(sample);
+            if samples.len() < MAX_SAMPLES {
+                samples.push(sample);
+            } else if samples.len() == MAX_SAMPLES {
+                findings.push(Finding::new(
+                    &rule::TOO_MANY_LINES,
+                    Location::line(file, number),
+                    format!("only the first {MAX_SAMPLES} samples are checked beyond syntax"),
+                ));
+                samples.push(sample); // one past the cap marks the warning as given
+            }
         }
     }
+    samples.truncate(MAX_SAMPLES);
     if let Some(&first) = crlf_lines.first() {
         findings.push(Finding::new(
             &rule::CRLF,

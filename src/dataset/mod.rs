@@ -26,7 +26,7 @@ pub const MANIFEST_LIMIT: u64 = 20_971_520;
 /// Above this, a warning: whether "20 MB" means 10^6 or 2^20 bytes is not stated.
 pub const MANIFEST_WARN: u64 = 20_000_000;
 /// How much of an oversized data.jsonl is still read to report its lines.
-const MANIFEST_READ_CAP: u64 = 64 << 20;
+const MANIFEST_READ_CAP: u64 = 24 << 20;
 
 /// Training data or a validation set (which holds images only).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -373,8 +373,13 @@ fn read_manifest(source: &Source, name: &str, findings: &mut Findings) -> Vec<Sa
             &rule::TOO_LARGE,
             Location::file(name),
             format!(
-                "data.jsonl is {} bytes; the limit is {MANIFEST_LIMIT} bytes",
-                entry.size
+                "data.jsonl is {} bytes; the limit is {MANIFEST_LIMIT} bytes{}",
+                entry.size,
+                if entry.size > MANIFEST_READ_CAP {
+                    format!(" (only its first {MANIFEST_READ_CAP} bytes are checked)")
+                } else {
+                    String::new()
+                }
             ),
         ));
     } else if entry.size > MANIFEST_WARN {

@@ -19,7 +19,7 @@ pub mod paths;
 pub mod prompts;
 pub mod size;
 
-pub use finding::{Finding, Findings, Location, Rule, Severity};
+pub use finding::{Finding, Findings, Location, MAX_PER_RULE, Rule, Severity};
 
 /// Every rule, in code order.
 pub fn all() -> Vec<&'static Rule> {

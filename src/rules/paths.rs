@@ -225,9 +225,12 @@ impl References {
 
     /// The entry a sample's field resolves to.
     pub fn entry_for(&self, sample: usize, field: PathField) -> Option<&str> {
-        self.items
+        // Items are in sample order: find the sample's few references by bisection.
+        let start = self.items.partition_point(|r| r.sample < sample);
+        self.items[start..]
             .iter()
-            .find(|r| r.sample == sample && r.field == field)
+            .take_while(|r| r.sample == sample)
+            .find(|r| r.field == field)
             .and_then(|r| r.entry.as_deref())
     }
 }
@@ -340,12 +343,20 @@ fn resolve(
     }
     let folder = format!("{name}/");
     if dataset.source.has_prefix(&folder) {
-        report(findings, &NOT_FOUND, format!("`{key}` names a folder: {written}"));
+        report(
+            findings,
+            &NOT_FOUND,
+            format!("`{key}` names a folder: {written}"),
+        );
         return None;
     }
     let folder = format!("{name}/");
     if dataset.source.has_prefix(&folder) {
-        report(findings, &NOT_FOUND, format!("`{key}` names a folder: {written}"));
+        report(
+            findings,
+            &NOT_FOUND,
+            format!("`{key}` names a folder: {written}"),
+        );
         return None;
     }
     let base = dataset.layout.base();

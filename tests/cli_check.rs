@@ -1,0 +1,186 @@
+//! The `wanft check`, `rules` and `explain` commands as users run them: exit codes, output
+//! formats, error messages.
+
+mod common;
+
+use assert_cmd::Command;
+use common::{Fixture, ROOT};
+use predicates::prelude::*;
+use serde_json::Value;
+
+fn wanft() -> Command {
+    let mut cmd = Command::cargo_bin("wanft").unwrap();
+    cmd.current_dir(ROOT).env_remove("DASHSCOPE_API_KEY");
+    cmd
+}
+
+#[test]
+fn clean_example_exits_zero_with_a_summary() {
+    wanft()
+        .args(["check", "examples/i2v-train"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("20 samples (i2v training"))
+        .stdout(predicate::str::contains("0 errors"));
+}
+
+#[test]
+fn progress_and_notes_stay_off_stderr_when_not_a_terminal() {
+    wanft()
+        .args(["check", "examples/i2v-train"])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn json_report_follows_the_schema() {
+    let out = wanft()
+        .args([
+            "check",
+            "examples/kf2v-train",
+            "--model",
+            "wan2.2-kf2v-flash",
+        ])
+        .args(["--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: Value = serde_json::from_slice(&out).expect("stdout is one JSON document");
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["tool"]["name"], "wanft");
+    assert_eq!(doc["input"]["mode"]["task"], "kf2v");
+    assert_eq!(doc["summary"]["samples"], 10);
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["rule"] == "S002"));
+    for f in findings {
+        for key in [
+            "rule", "name", "severity", "file", "line", "message", "hint",
+        ] {
+            assert!(f.get(key).is_some(), "finding lacks {key}: {f}");
+        }
+    }
+    let media = doc["media"].as_array().unwrap();
+    assert_eq!(media.len(), 30, "10 clips and 20 frames");
+    assert!(
+        media
+            .iter()
+            .any(|m| m["kind"] == "video" && m["width"].is_u64())
+    );
+}
+
+#[test]
+fn errors_exit_one_and_are_located() {
+    let fx = Fixture::i2v();
+    fx.set_field(2, "video_path", "missing.mp4");
+    wanft()
+        .arg("check")
+        .arg(&fx.root)
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("data.jsonl"))
+        .stdout(predicate::str::contains("P001"))
+        .stdout(predicate::str::contains("missing.mp4"));
+}
+
+#[test]
+fn strict_turns_warnings_into_failure() {
+    let fx = Fixture::i2v();
+    fx.write("leftover.txt", "notes");
+    wanft().arg("check").arg(&fx.root).assert().code(0);
+    wanft()
+        .arg("check")
+        .arg(&fx.root)
+        .arg("--strict")
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn missing_input_exits_two_with_a_clear_message() {
+    wanft()
+        .args(["check", "no/such/dataset"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("does not exist"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn unknown_model_exits_two_and_lists_the_known_ones() {
+    wanft()
+        .args(["check", "examples/i2v-train", "--model", "wan9"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("wan2.2-kf2v-flash"));
+}
+
+#[test]
+fn truncated_zip_exits_two() {
+    let fx = Fixture::i2v();
+    let zip = fx.zip();
+    let bytes = std::fs::read(&zip).unwrap();
+    std::fs::write(&zip, &bytes[..bytes.len() / 2]).unwrap();
+    wanft()
+        .arg("check")
+        .arg(&zip)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a readable zip archive"));
+}
+
+#[test]
+fn explain_prints_what_why_and_fix() {
+    wanft()
+        .args(["explain", "J009"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("invalid-json"))
+        .stdout(predicate::str::contains("Why it matters"))
+        .stdout(predicate::str::contains("How to fix it"));
+    wanft()
+        .args(["explain", "path-case-mismatch"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("P002"));
+    wanft().args(["explain", "Z999"]).assert().code(2);
+}
+
+#[test]
+fn rules_lists_every_rule() {
+    let out = wanft()
+        .args(["rules", "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let rules: Vec<Value> = serde_json::from_slice(&out).unwrap();
+    assert_eq!(rules.len(), wanft::rules::all().len());
+    let text = wanft()
+        .arg("rules")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("M011") && text.contains("media-truncated"));
+}
+
+#[test]
+fn colour_follows_the_flag() {
+    let fx = Fixture::i2v();
+    fx.set_field(0, "video_path", "missing.mp4");
+    let plain = wanft().arg("check").arg(&fx.root).output().unwrap();
+    assert!(!String::from_utf8_lossy(&plain.stdout).contains('\u{1b}'));
+    let coloured = wanft()
+        .arg("check")
+        .arg(&fx.root)
+        .args(["--color", "always"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&coloured.stdout).contains('\u{1b}'));
+}
