@@ -11,6 +11,9 @@
 //!                                                                   └─► api / emulator
 //! ```
 
+pub mod config;
+pub mod hyper;
 pub mod media;
 pub mod models;
+pub mod plan;
 pub mod rules;
