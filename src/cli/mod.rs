@@ -1,7 +1,10 @@
 //! Command-line front end: parse arguments, call the library, render, map outcomes to exit codes.
 
+mod init;
+mod plan;
 mod rules;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +41,9 @@ pub struct GlobalArgs {
     /// Print more detail (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Project file to use instead of ./wanft.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -53,6 +59,10 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Explain a rule: what it checks, why the platform cares, how to fix it.
     Explain(rules::ExplainArgs),
+    /// Plan a job: steps, checkpoints, tokens and fee, with budget gates for CI.
+    Plan(Box<plan::PlanArgs>),
+    /// Write a commented wanft.toml into the current folder.
+    Init(init::InitArgs),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
@@ -62,6 +72,8 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
+        Command::Plan(args) => plan::run(args, &cli.global),
+        Command::Init(args) => init::run(args, &cli.global),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
