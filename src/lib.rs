@@ -11,9 +11,15 @@
 //!                                                                   └─► api / emulator
 //! ```
 
+pub mod check;
 pub mod config;
+pub mod dataset;
 pub mod hyper;
 pub mod media;
 pub mod models;
+pub mod pack;
 pub mod plan;
+pub mod progress;
+pub mod report;
 pub mod rules;
+pub mod split;

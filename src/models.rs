@@ -278,7 +278,11 @@ pub fn lookup(name: &str) -> Result<&'static ModelProfile, String> {
 
 /// The lowest `max_pixels` any model accepts: below it a clip is small for every model.
 pub fn lowest_max_pixels() -> u64 {
-    MODELS.iter().map(|m| m.max_pixels_range.0).min().unwrap_or(0)
+    MODELS
+        .iter()
+        .map(|m| m.max_pixels_range.0)
+        .min()
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -289,7 +293,11 @@ mod tests {
     fn every_model_has_a_consistent_row() {
         for m in MODELS {
             let (lo, hi) = m.max_pixels_range;
-            assert!(lo <= m.max_pixels_default && m.max_pixels_default <= hi, "{}", m.name);
+            assert!(
+                lo <= m.max_pixels_default && m.max_pixels_default <= hi,
+                "{}",
+                m.name
+            );
             assert!(m.regions().count() >= 1, "{} is offered nowhere", m.name);
             assert_eq!(find(m.name), Some(m));
         }
@@ -300,7 +308,10 @@ mod tests {
         assert_eq!("cn-beijing".parse::<Region>(), Ok(Region::CnBeijing));
         assert_eq!(Region::ApSoutheast1.currency(), "USD");
         assert!(!find("wan2.6-i2v").unwrap().offered_in(Region::CnBeijing));
-        assert_eq!(find("wan2.7-i2v").unwrap().price(Region::ApSoutheast1), Price::Unknown);
+        assert_eq!(
+            find("wan2.7-i2v").unwrap().price(Region::ApSoutheast1),
+            Price::Unknown
+        );
         assert!(lookup("wan9").unwrap_err().contains("wan2.5-i2v-preview"));
     }
 }

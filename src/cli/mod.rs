@@ -1,7 +1,9 @@
 //! Command-line front end: parse arguments, call the library, render, map outcomes to exit codes.
 
+mod check;
 mod init;
 mod plan;
+mod progress;
 mod rules;
 
 use std::path::PathBuf;
@@ -55,6 +57,8 @@ pub enum ColorChoice {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Check a dataset folder or zip for everything the platform would reject or degrade.
+    Check(check::CheckArgs),
     /// List every rule with its code, severity and summary.
     Rules(rules::RulesArgs),
     /// Explain a rule: what it checks, why the platform cares, how to fix it.
@@ -70,6 +74,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     apply_color(cli.global.color);
     let result = match &cli.command {
+        Command::Check(args) => check::run(args, &cli.global),
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
         Command::Plan(args) => plan::run(args, &cli.global),

@@ -230,3 +230,26 @@ impl MediaInfo {
         }
     }
 }
+
+/// What a dataset field expects a file to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Expect {
+    Video,
+    Image,
+}
+
+/// Sniffs and probes a file. Placeholder dispatch until the media module lands.
+pub fn probe<R: std::io::Read + std::io::Seek>(
+    reader: &mut R,
+    len: u64,
+    expect: Expect,
+) -> Result<MediaInfo, MediaError> {
+    if len == 0 {
+        return Err(MediaError::Empty);
+    }
+    match expect {
+        Expect::Video => mp4::probe(reader, len).map(MediaInfo::Video),
+        Expect::Image => image::probe(reader, len).map(MediaInfo::Image),
+    }
+}

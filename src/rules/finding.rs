@@ -1,6 +1,7 @@
 //! The unit of every report: a [`Finding`] produced by a [`Rule`] at a [`Location`].
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Serialize;
@@ -145,10 +146,17 @@ impl Finding {
     }
 }
 
+/// Findings of one rule kept in full; beyond this only a count is kept, so that a data.jsonl of
+/// a million bad lines costs a bounded amount of memory and a readable report.
+pub const MAX_PER_RULE: usize = 1000;
+
 /// A sorted, de-duplicated list of findings with counts per severity.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Findings {
     items: Vec<Finding>,
+    per_rule: BTreeMap<&'static str, usize>,
+    /// Findings not kept, by rule.
+    suppressed: BTreeMap<&'static str, (&'static Rule, usize)>,
 }
 
 impl Findings {
@@ -157,11 +165,24 @@ impl Findings {
     }
 
     pub fn push(&mut self, f: Finding) {
-        self.items.push(f);
+        let n = self.per_rule.entry(f.rule.code).or_default();
+        *n += 1;
+        if *n > MAX_PER_RULE {
+            self.suppressed.entry(f.rule.code).or_insert((f.rule, 0)).1 += 1;
+        } else {
+            self.items.push(f);
+        }
+    }
+
+    /// Rules whose findings were cut at [`MAX_PER_RULE`], with how many were left out.
+    pub fn suppressed(&self) -> impl Iterator<Item = (&'static Rule, usize)> + '_ {
+        self.suppressed.values().copied()
     }
 
     pub fn extend(&mut self, it: impl IntoIterator<Item = Finding>) {
-        self.items.extend(it);
+        for f in it {
+            self.push(f);
+        }
     }
 
     /// Sorts into report order and drops exact duplicates.
@@ -174,6 +195,7 @@ impl Findings {
         self.items.iter()
     }
 
+    /// Findings kept (see [`Findings::suppressed`] for the rest).
     pub fn len(&self) -> usize {
         self.items.len()
     }
@@ -182,12 +204,20 @@ impl Findings {
         self.items.is_empty()
     }
 
+    /// All findings of a severity, including those not kept.
     pub fn count(&self, severity: Severity) -> usize {
-        self.items.iter().filter(|f| f.severity == severity).count()
+        let kept = self.items.iter().filter(|f| f.severity == severity).count();
+        let cut: usize = self
+            .suppressed
+            .values()
+            .filter(|(r, _)| r.severity == severity)
+            .map(|(_, n)| n)
+            .sum();
+        kept + cut
     }
 
     pub fn has_errors(&self) -> bool {
-        self.items.iter().any(|f| f.severity == Severity::Error)
+        self.count(Severity::Error) > 0
     }
 
     /// True when any finding has this rule code.
@@ -211,8 +241,8 @@ impl<'a> IntoIterator for &'a Findings {
 
 impl FromIterator<Finding> for Findings {
     fn from_iter<T: IntoIterator<Item = Finding>>(iter: T) -> Self {
-        Findings {
-            items: iter.into_iter().collect(),
-        }
+        let mut f = Findings::new();
+        f.extend(iter);
+        f
     }
 }

@@ -221,3 +221,102 @@ pub const RULES: &[&Rule] = &[
     &EMPTY_MANIFEST,
     &UNMATCHED_STEM,
 ];
+
+use crate::check::Context;
+use crate::dataset::{Field, Origin, Role};
+use crate::rules::{Finding, Findings, Location};
+
+/// Field rules that need the dataset's mode: J012, J014, J015, J018.
+pub fn check(cx: &Context, findings: &mut Findings) {
+    let dataset = cx.dataset;
+    let mode = dataset.mode;
+    let model = cx.options.model;
+    if !model.trains(mode.task) && !dataset.samples.is_empty() {
+        findings.push(
+            Finding::new(
+                &MODE_NOT_TRAINED,
+                Location::dataset(),
+                format!(
+                    "the dataset is {} data, which {} does not train",
+                    mode.task, model.name
+                ),
+            )
+            .hint(suggest_models(mode.task)),
+        );
+    }
+    for sample in &dataset.samples {
+        // The folders layout reports missing pieces itself (J020).
+        if !matches!(sample.origin, Origin::Line(_)) {
+            continue;
+        }
+        let at = dataset.location_of(sample);
+        let mut missing = Vec::new();
+        if sample.prompt == Field::Absent {
+            missing.push("prompt");
+        }
+        if sample.first_frame == Field::Absent {
+            missing.push("first_frame_path");
+        }
+        if mode.needs_last_frame() && sample.last_frame == Field::Absent {
+            missing.push("last_frame_path");
+        }
+        if mode.needs_video() && sample.video == Field::Absent {
+            missing.push("video_path");
+        }
+        if !missing.is_empty() {
+            findings.push(Finding::new(
+                &MISSING_FIELD,
+                at.clone(),
+                format!("{mode} lines need {}", missing.join(", ")),
+            ));
+        }
+        if mode.role == Role::Validation && sample.video != Field::Absent {
+            findings.push(Finding::new(
+                &VIDEO_IN_VALIDATION,
+                at.clone(),
+                "video_path is ignored in a validation set",
+            ));
+        }
+        if !mode.needs_last_frame() && sample.last_frame != Field::Absent {
+            findings.push(
+                Finding::new(
+                    &UNKNOWN_FIELD,
+                    at.clone(),
+                    "last_frame_path is ignored in an i2v dataset",
+                )
+                .hint("drop it, or check the dataset as kf2v (--mode kf2v)"),
+            );
+        }
+        for key in &sample.extra_keys {
+            let mut f = Finding::new(&UNKNOWN_FIELD, at.clone(), format!("unknown field `{key}`"));
+            if let Some(known) = closest_field(key) {
+                f = f.hint(format!("did you mean `{known}`?"));
+            }
+            findings.push(f);
+        }
+    }
+}
+
+fn suggest_models(task: crate::models::TaskType) -> String {
+    let names: Vec<&str> = crate::models::MODELS
+        .iter()
+        .filter(|m| m.trains(task))
+        .map(|m| m.name)
+        .collect();
+    format!(
+        "models that train {task} data: {} (choose with --model)",
+        names.join(", ")
+    )
+}
+
+/// A known field that a misspelt key probably meant.
+fn closest_field(key: &str) -> Option<&'static str> {
+    let k = key.to_ascii_lowercase().replace(['-', ' '], "_");
+    crate::dataset::manifest::KNOWN_FIELDS
+        .iter()
+        .copied()
+        .find(|f| {
+            let stem = f.trim_end_matches("_path");
+            k == *f || k == stem || k.starts_with(stem) || f.starts_with(&k)
+        })
+}

@@ -61,7 +61,11 @@ mod tests {
             assert!(codes.insert(r.code), "duplicate code {}", r.code);
             assert!(names.insert(r.name), "duplicate name {}", r.name);
             assert_eq!(r.code.len(), 4, "{}", r.code);
-            assert!(r.code[1..].chars().all(|c| c.is_ascii_digit()), "{}", r.code);
+            assert!(
+                r.code[1..].chars().all(|c| c.is_ascii_digit()),
+                "{}",
+                r.code
+            );
             assert!(
                 r.name
                     .chars()

@@ -193,3 +193,474 @@ pub const RULES: &[&Rule] = &[
     &EMPTY_PATH,
     &DUPLICATE_MEMBER,
 ];
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::dataset::{Dataset, EntryKind, PathField, SourceKind, is_debris_path, member_name};
+use crate::models::TaskType;
+use crate::rules::{Finding, Findings, Location};
+
+/// One path written in a sample, and the dataset entry it names (when it names one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    /// Index into `Dataset::samples`.
+    pub sample: usize,
+    pub field: PathField,
+    /// The path as written in data.jsonl (or derived, in the folders layout).
+    pub written: String,
+    /// Name of the regular file it resolves to, if any.
+    pub entry: Option<String>,
+}
+
+/// Every path of every sample, resolved.
+#[derive(Debug, Clone, Default)]
+pub struct References {
+    items: Vec<Reference>,
+}
+
+impl References {
+    pub fn iter(&self) -> std::slice::Iter<'_, Reference> {
+        self.items.iter()
+    }
+
+    /// The entry a sample's field resolves to.
+    pub fn entry_for(&self, sample: usize, field: PathField) -> Option<&str> {
+        self.items
+            .iter()
+            .find(|r| r.sample == sample && r.field == field)
+            .and_then(|r| r.entry.as_deref())
+    }
+}
+
+/// Resolves every path in the samples against the source and reports the `P` rules.
+pub fn check(dataset: &Dataset, findings: &mut Findings) -> References {
+    let index = FuzzyIndex::new(dataset);
+    let mut items = Vec::new();
+    for (i, sample) in dataset.samples.iter().enumerate() {
+        let location = dataset.location_of(sample);
+        for (field, written) in sample.paths() {
+            let entry = resolve(dataset, &index, field, written, &location, findings);
+            items.push(Reference {
+                sample: i,
+                field,
+                written: written.to_string(),
+                entry,
+            });
+        }
+    }
+    let references = References { items };
+    check_reuse(dataset, &references, findings);
+    check_entries(dataset, &references, findings);
+    check_subfolders(dataset, &references, findings);
+    references
+}
+
+fn resolve(
+    dataset: &Dataset,
+    index: &FuzzyIndex,
+    field: PathField,
+    written: &str,
+    location: &Location,
+    findings: &mut Findings,
+) -> Option<String> {
+    let report = |findings: &mut Findings, rule: &'static Rule, msg: String| {
+        findings.push(Finding::new(rule, location.clone(), msg));
+    };
+    let key = field.key();
+    if written.trim().is_empty() {
+        report(findings, &EMPTY_PATH, format!("`{key}` is empty"));
+        return None;
+    }
+    if is_url(written) {
+        report(findings, &URL, format!("`{key}` is a URL: {written}"));
+        return None;
+    }
+    if written.contains('\\') {
+        let fixed = written.replace('\\', "/");
+        let mut f = Finding::new(
+            &BACKSLASH,
+            location.clone(),
+            format!("`{key}` uses backslashes: {written}"),
+        );
+        if dataset.source.get(&dataset.resolve_name(&fixed)).is_some() {
+            f = f.hint(format!("write it as {fixed}"));
+        }
+        findings.push(f);
+        return None;
+    }
+    if is_absolute(written) {
+        report(
+            findings,
+            &ABSOLUTE,
+            format!("`{key}` is absolute: {written}"),
+        );
+        return None;
+    }
+    if written.split('/').any(|c| c == "..") {
+        report(
+            findings,
+            &PARENT_DIR,
+            format!("`{key}` leaves the dataset: {written}"),
+        );
+        return None;
+    }
+    let normalized = member_name(written);
+    if normalized != written {
+        findings.push(
+            Finding::new(
+                &DOT_SLASH,
+                location.clone(),
+                format!("`{key}` starts with ./: {written}"),
+            )
+            .hint(format!("write it as {normalized}")),
+        );
+    }
+    if let Some(bad) = unsafe_chars(&normalized) {
+        report(
+            findings,
+            &UNSAFE_NAME,
+            format!("`{key}` contains {bad}: {written}"),
+        );
+    }
+    check_kind_by_extension(field, &normalized, location, findings);
+
+    let name = dataset.resolve_name(&normalized);
+    match dataset.source.get(&name).map(|e| &e.kind) {
+        Some(EntryKind::File) => return Some(name),
+        Some(EntryKind::LinkOutside { .. }) => return None, // reported once, on the entry
+        Some(EntryKind::Special) => {
+            report(
+                findings,
+                &NOT_FOUND,
+                format!("`{key}` names a link or special file, not a regular file: {written}"),
+            );
+            return None;
+        }
+        None => {}
+    }
+    let folder = format!("{name}/");
+    if dataset.source.has_prefix(&folder) {
+        report(findings, &NOT_FOUND, format!("`{key}` names a folder: {written}"));
+        return None;
+    }
+    let folder = format!("{name}/");
+    if dataset.source.has_prefix(&folder) {
+        report(findings, &NOT_FOUND, format!("`{key}` names a folder: {written}"));
+        return None;
+    }
+    let base = dataset.layout.base();
+    let show = |n: &str| n.strip_prefix(base).unwrap_or(n).to_string();
+    if let Some(found) = index.same_but_case(&name) {
+        findings.push(
+            Finding::new(
+                &CASE_MISMATCH,
+                location.clone(),
+                format!(
+                    "`{key}` {written} matches {} only if case is ignored",
+                    show(found)
+                ),
+            )
+            .hint(format!("did you mean {}?", show(found))),
+        );
+    } else if let Some(found) = index.same_but_extension(&name) {
+        findings.push(
+            Finding::new(
+                &EXTENSION_MISMATCH,
+                location.clone(),
+                format!("`{key}` {written} does not exist, but {} does", show(found)),
+            )
+            .hint(format!("did you mean {}?", show(found))),
+        );
+    } else {
+        let mut f = Finding::new(
+            &NOT_FOUND,
+            location.clone(),
+            format!("`{key}` names a missing file: {written}"),
+        );
+        if let Some(found) = index.same_file_name(&name) {
+            f = f.hint(format!(
+                "a file of that name is at {}; paths are relative to the dataset root",
+                show(found)
+            ));
+        }
+        findings.push(f);
+    }
+    None
+}
+
+/// An image field naming a .mp4, or video_path naming a .jpg.
+fn check_kind_by_extension(
+    field: PathField,
+    path: &str,
+    location: &Location,
+    findings: &mut Findings,
+) {
+    let ext = extension(path);
+    let is_video_ext = VIDEO_EXTENSIONS.contains(&ext.as_str());
+    let is_image_ext = IMAGE_EXTENSIONS.contains(&ext.as_str());
+    let wrong = if field.wants_video() {
+        is_image_ext
+    } else {
+        is_video_ext
+    };
+    if wrong {
+        findings.push(Finding::new(
+            &WRONG_KIND,
+            location.clone(),
+            format!(
+                "`{}` names {}: {path}",
+                field.key(),
+                if field.wants_video() {
+                    "an image"
+                } else {
+                    "a video"
+                }
+            ),
+        ));
+    }
+}
+
+/// Extensions recognised as video and image, lower case (accepted or not).
+pub const VIDEO_EXTENSIONS: &[&str] = &[
+    "mp4", "mov", "m4v", "mkv", "webm", "avi", "wmv", "flv", "ts", "mts", "m2ts", "3gp", "mpg",
+    "mpeg",
+];
+pub const IMAGE_EXTENSIONS: &[&str] = &[
+    "jpg", "jpeg", "png", "bmp", "webp", "gif", "tif", "tiff", "heic", "heif", "avif", "jfif",
+];
+
+/// Lower-case extension of a path ("" when there is none).
+pub fn extension(path: &str) -> String {
+    let file = path.rsplit('/').next().unwrap_or(path);
+    match file.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() => ext.to_ascii_lowercase(),
+        _ => String::new(),
+    }
+}
+
+fn is_url(p: &str) -> bool {
+    let lower = p.to_ascii_lowercase();
+    [
+        "http://", "https://", "oss://", "file://", "ftp://", "s3://", "data:",
+    ]
+    .iter()
+    .any(|s| lower.starts_with(s))
+}
+
+fn is_absolute(p: &str) -> bool {
+    let b = p.as_bytes();
+    p.starts_with('/') || (b.len() >= 2 && b[0].is_ascii_alphabetic() && b[1] == b':')
+}
+
+/// Describes the first characters outside `[A-Za-z0-9_./-]`, or None when all are safe.
+pub fn unsafe_chars(name: &str) -> Option<String> {
+    let mut bad: Vec<char> = Vec::new();
+    for c in name.chars() {
+        let ok = c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/');
+        if !ok && !bad.contains(&c) {
+            bad.push(c);
+        }
+    }
+    if bad.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = bad
+        .iter()
+        .take(5)
+        .map(|c| match c {
+            ' ' => "a space".to_string(),
+            '\u{FFFD}' => "bytes that are not UTF-8".to_string(),
+            c if c.is_control() => format!("control character U+{:04X}", *c as u32),
+            c => format!("`{c}`"),
+        })
+        .collect();
+    Some(shown.join(", "))
+}
+
+/// Lookups for "did you mean": case-folded names, extension-less names and bare file names.
+struct FuzzyIndex<'a> {
+    by_folded: HashMap<String, &'a str>,
+    by_stem: HashMap<String, &'a str>,
+    by_file_name: HashMap<&'a str, &'a str>,
+}
+
+impl<'a> FuzzyIndex<'a> {
+    fn new(dataset: &'a Dataset) -> Self {
+        let mut index = FuzzyIndex {
+            by_folded: HashMap::new(),
+            by_stem: HashMap::new(),
+            by_file_name: HashMap::new(),
+        };
+        for e in dataset.source.entries().iter().filter(|e| e.is_file()) {
+            let name = e.name.as_str();
+            index.by_folded.entry(name.to_lowercase()).or_insert(name);
+            index.by_stem.entry(stem_folded(name)).or_insert(name);
+            let file = name.rsplit('/').next().unwrap_or(name);
+            index.by_file_name.entry(file).or_insert(name);
+        }
+        index
+    }
+
+    fn same_but_case(&self, name: &str) -> Option<&'a str> {
+        self.by_folded.get(&name.to_lowercase()).copied()
+    }
+
+    fn same_but_extension(&self, name: &str) -> Option<&'a str> {
+        self.by_stem.get(&stem_folded(name)).copied()
+    }
+
+    fn same_file_name(&self, name: &str) -> Option<&'a str> {
+        let file = name.rsplit('/').next().unwrap_or(name);
+        self.by_file_name.get(file).copied()
+    }
+}
+
+fn stem_folded(name: &str) -> String {
+    let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+    let stem = match file.rsplit_once('.') {
+        Some((s, _)) if !s.is_empty() => s,
+        _ => file,
+    };
+    format!("{dir}/{stem}").to_lowercase()
+}
+
+/// P011: one file behind several fields or lines.
+fn check_reuse(dataset: &Dataset, references: &References, findings: &mut Findings) {
+    let mut first_use: BTreeMap<&str, usize> = BTreeMap::new();
+    for r in references.iter() {
+        let Some(entry) = r.entry.as_deref() else {
+            continue;
+        };
+        match first_use.get(entry) {
+            None => {
+                first_use.insert(entry, r.sample);
+            }
+            Some(&first) => {
+                let here = dataset.location_of(&dataset.samples[r.sample]);
+                let there = dataset.location_of(&dataset.samples[first]);
+                let (what, msg_where) = if first == r.sample {
+                    ("twice in this sample".to_string(), String::new())
+                } else {
+                    (String::from("already"), format!(" by {there}"))
+                };
+                findings.push(Finding::new(
+                    &REFERENCED_TWICE,
+                    here,
+                    format!("{} is referenced {what}{msg_where}", r.written),
+                ));
+            }
+        }
+    }
+}
+
+/// Rules about the files themselves: links, debris, hostile names, duplicates, leftovers.
+fn check_entries(dataset: &Dataset, references: &References, findings: &mut Findings) {
+    let source = &dataset.source;
+    if source.has_duplicate_members() {
+        findings.push(Finding::new(
+            &DUPLICATE_MEMBER,
+            Location::dataset(),
+            "the zip's central directory names at least one member twice",
+        ));
+    }
+    let referenced: std::collections::HashSet<&str> = references
+        .iter()
+        .filter_map(|r| r.entry.as_deref())
+        .collect();
+    let captions: std::collections::HashSet<&str> = dataset
+        .samples
+        .iter()
+        .filter_map(|s| s.prompt_file.as_deref())
+        .collect();
+    let manifest = dataset.layout.manifest_name();
+    let mut debris_roots: Vec<&str> = Vec::new();
+    for e in source.entries() {
+        let name = e.name.as_str();
+        if let EntryKind::LinkOutside { target } = &e.kind {
+            findings.push(Finding::new(
+                &SYMLINK_OUTSIDE,
+                Location::file(name),
+                format!("symbolic link to {target}, outside the dataset"),
+            ));
+            continue;
+        }
+        if source.kind() == SourceKind::Zip && hostile_member(name) {
+            findings.push(Finding::new(
+                &HOSTILE_MEMBER,
+                Location::file(name),
+                format!("member name `{name}` escapes the archive root"),
+            ));
+            continue;
+        }
+        if is_debris_path(name) {
+            let root = debris_root(name);
+            if !debris_roots.contains(&root) {
+                debris_roots.push(root);
+                findings.push(Finding::new(
+                    &OS_DEBRIS,
+                    Location::file(root),
+                    format!("`{root}` is operating-system debris"),
+                ));
+            }
+            continue;
+        }
+        if !e.is_file()
+            || referenced.contains(name)
+            || captions.contains(name)
+            || Some(name) == manifest
+        {
+            continue;
+        }
+        if !e.name_is_utf8 {
+            findings.push(Finding::new(
+                &UNSAFE_NAME,
+                Location::file(name),
+                "the file name is not valid UTF-8",
+            ));
+        }
+        findings.push(Finding::new(
+            &UNREFERENCED,
+            Location::file(name),
+            "not referenced by any sample",
+        ));
+    }
+}
+
+/// The shortest prefix of a debris path that is debris (`__MACOSX/` for everything under it).
+fn debris_root(name: &str) -> &str {
+    let mut end = 0;
+    for part in name.split('/') {
+        end += part.len();
+        if is_debris_path(part) {
+            return if end < name.len() {
+                &name[..=end]
+            } else {
+                name
+            };
+        }
+        end += 1;
+    }
+    name
+}
+
+fn hostile_member(name: &str) -> bool {
+    is_absolute(name) || name.contains('\\') || name.split('/').any(|c| c == "..")
+}
+
+/// P014: subfolders in a first-frame dataset.
+fn check_subfolders(dataset: &Dataset, references: &References, findings: &mut Findings) {
+    if dataset.mode.task != TaskType::I2v {
+        return;
+    }
+    let nested = references
+        .iter()
+        .filter(|r| member_name(&r.written).contains('/'))
+        .count();
+    if nested > 0 {
+        findings.push(Finding::new(
+            &SUBFOLDER_IN_I2V,
+            Location::dataset(),
+            format!("{nested} path(s) of this i2v dataset are in subfolders"),
+        ));
+    }
+}

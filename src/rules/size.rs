@@ -67,3 +67,94 @@ pub const RULES: &[&Rule] = &[
     &ZIP_TOO_LARGE,
     &ZIP_NEAR_LIMIT,
 ];
+
+use crate::check::{Context, PackPlan};
+use crate::dataset::{Role, SourceKind};
+use crate::rules::{Finding, Findings, Location};
+use crate::split::auto_split;
+
+/// Fewest training samples the platform accepts.
+pub const MIN_SAMPLES: usize = 10;
+/// Below this many, a warning (20–100 recommended).
+pub const RECOMMENDED_MIN: usize = 20;
+/// Above this many, an info.
+pub const RECOMMENDED_MAX: usize = 100;
+/// The upload limit: 1 GB as the file API counts it (1 GiB).
+pub const ZIP_LIMIT: u64 = 1_073_741_824;
+/// Above this, a warning: "1 GB" may mean 10^9 bytes.
+pub const ZIP_WARN: u64 = 1_000_000_000;
+
+/// Sample counts and the size of the upload.
+pub fn check(cx: &Context, plan: &PackPlan, findings: &mut Findings) {
+    let dataset = cx.dataset;
+    let n = dataset.samples.len();
+    if dataset.mode.role == Role::Training && n > 0 {
+        if n < MIN_SAMPLES {
+            findings.push(Finding::new(
+                &TOO_FEW,
+                Location::dataset(),
+                format!("{n} training sample(s); at least {MIN_SAMPLES} are required"),
+            ));
+        } else if n < RECOMMENDED_MIN {
+            findings.push(Finding::new(
+                &FEW,
+                Location::dataset(),
+                format!(
+                    "{n} training samples; {RECOMMENDED_MIN}–{RECOMMENDED_MAX} are recommended"
+                ),
+            ));
+        } else if n > RECOMMENDED_MAX {
+            findings.push(Finding::new(
+                &MANY,
+                Location::dataset(),
+                format!(
+                    "{n} training samples; {RECOMMENDED_MIN}–{RECOMMENDED_MAX} are recommended"
+                ),
+            ));
+        }
+        if n >= MIN_SAMPLES && !cx.options.validation_given {
+            let (train, val) = auto_split(n as u64, cx.options.split, cx.options.max_split_val);
+            if (train as usize) < MIN_SAMPLES {
+                findings.push(Finding::new(
+                    &FEW_AFTER_SPLIT,
+                    Location::dataset(),
+                    format!(
+                        "the automatic split moves {val} of {n} samples to validation, leaving {train} for training"
+                    ),
+                ));
+            }
+        }
+    }
+    let (size, what) = match dataset.source.kind() {
+        SourceKind::Zip => (dataset.source.archive_len().unwrap_or(0), "the zip is"),
+        SourceKind::Folder => (plan.archive_size(), "the packed zip will be"),
+    };
+    let (rule, limit) = if size > ZIP_LIMIT {
+        (&ZIP_TOO_LARGE, ZIP_LIMIT)
+    } else if size > ZIP_WARN {
+        (&ZIP_NEAR_LIMIT, ZIP_WARN)
+    } else {
+        return;
+    };
+    let mut biggest: Vec<_> = plan.media.iter().map(|(m, _)| m).collect();
+    biggest.sort_by_key(|m| std::cmp::Reverse(m.compressed_size));
+    let top: Vec<String> = biggest
+        .iter()
+        .take(3)
+        .map(|m| {
+            format!(
+                "{} ({})",
+                m.name,
+                crate::report::human_bytes(m.compressed_size)
+            )
+        })
+        .collect();
+    findings.push(Finding::new(
+        rule,
+        Location::dataset(),
+        format!(
+            "{what} {size} bytes, over {limit}; largest files: {}",
+            top.join(", ")
+        ),
+    ));
+}

@@ -1,0 +1,3 @@
+//! Building the upload zip.
+
+pub mod layout;

@@ -1,0 +1,909 @@
+//! One test per rule: a fixture derived from a clean bundled example that triggers it, checked
+//! both as a folder and as a zip (which must agree). `clean_examples_trigger_only_notes` is the
+//! other half of every test: the clean examples trigger no rule but the informational ones.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{Fixture, codes, ffmpeg, write_zip};
+use serde_json::Value;
+use wanft::check::{self, CheckOptions};
+use wanft::dataset::ModeChoice;
+use wanft::models;
+
+/// Info rules that describe a healthy dataset rather than a problem.
+const NOTES: [&str; 3] = ["M005", "M015", "M017"];
+
+#[test]
+fn clean_examples_trigger_only_notes() {
+    for (name, model) in [
+        ("i2v-train", "wan2.5-i2v-preview"),
+        ("kf2v-train", "wan2.2-kf2v-flash"),
+        ("i2v-val", "wan2.5-i2v-preview"),
+    ] {
+        let mut fx = Fixture::example(name);
+        fx.model = model;
+        let opts = if name == "kf2v-train" {
+            // 10 samples: only the sample-count warnings are expected there.
+            let mut o = fx.options();
+            o.validation_given = true;
+            o
+        } else {
+            fx.options()
+        };
+        let found = fx.check_both_with(&opts);
+        let unexpected: Vec<_> = found
+            .iter()
+            .filter(|f| !NOTES.contains(&f.0.as_str()) && !(name == "kf2v-train" && f.0 == "S002"))
+            .collect();
+        assert!(unexpected.is_empty(), "{name}: {unexpected:#?}");
+    }
+}
+
+#[test]
+fn every_rule_has_a_test_here() {
+    let source = include_str!("check_rules.rs");
+    let missing: Vec<&str> = wanft::rules::all()
+        .into_iter()
+        .map(|r| r.code)
+        .filter(|c| !c.starts_with('H'))
+        .filter(|code| !source.contains(&format!("fn {}_", code.to_lowercase())))
+        .collect();
+    assert!(missing.is_empty(), "rules without a test: {missing:?}");
+}
+
+// ---------------------------------------------------------------- J: data.jsonl and layout
+
+#[test]
+fn j001_manifest_missing() {
+    Fixture::i2v().remove("data.jsonl").expect("J001");
+}
+
+#[test]
+fn j002_manifest_nested() {
+    let fx = Fixture::i2v();
+    let names: Vec<String> = std::fs::read_dir(&fx.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    for n in names {
+        fx.rename(&n, &format!("mydata/{n}"));
+    }
+    let found = fx.expect("J002");
+    // Paths still resolve inside the wrapping folder: no missing files.
+    assert!(!codes(&found).contains(&"P001"), "{found:#?}");
+}
+
+#[test]
+fn j003_manifest_too_large() {
+    let fx = Fixture::i2v();
+    let mut text = String::from_utf8(fx.read("data.jsonl")).unwrap();
+    text.push_str(&format!("{{\"prompt\":\"{}\"}}\n", "x".repeat(21_000_000)));
+    fx.set_manifest(text).expect("J003");
+}
+
+#[test]
+fn j004_manifest_near_limit() {
+    let fx = Fixture::i2v();
+    let mut text = String::from_utf8(fx.read("data.jsonl")).unwrap();
+    text.push_str(&format!("{{\"prompt\":\"{}\"}}\n", "x".repeat(20_100_000)));
+    let found = fx.set_manifest(text).expect("J004");
+    assert!(!codes(&found).contains(&"J003"));
+}
+
+#[test]
+fn j005_manifest_not_utf8() {
+    let fx = Fixture::i2v();
+    let mut bytes = fx.read("data.jsonl");
+    let at = bytes.iter().position(|&b| b == b'T').unwrap();
+    bytes[at] = 0xC3; // a lone lead byte (Latin-1 "Ã" habits)
+    let found = fx.set_manifest(bytes).expect("J005");
+    let f = found.iter().find(|f| f.0 == "J005").unwrap();
+    assert_eq!(f.2, Some(1));
+}
+
+#[test]
+fn j006_manifest_bom() {
+    let fx = Fixture::i2v();
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(fx.read("data.jsonl"));
+    let found = fx.set_manifest(bytes).expect("J006");
+    // The BOM is reported once, and the first line is still read.
+    assert!(!codes(&found).contains(&"J009"));
+}
+
+#[test]
+fn j007_manifest_crlf() {
+    let fx = Fixture::i2v();
+    let text = String::from_utf8(fx.read("data.jsonl"))
+        .unwrap()
+        .replace('\n', "\r\n");
+    let found = fx.set_manifest(text).expect("J007");
+    assert_eq!(codes(&found).iter().filter(|c| **c == "J007").count(), 1);
+}
+
+#[test]
+fn j008_manifest_json_array() {
+    let fx = Fixture::i2v();
+    let lines: Vec<Value> = fx.lines().into_iter().map(Value::Object).collect();
+    fx.set_manifest(serde_json::to_string_pretty(&lines).unwrap())
+        .expect("J008");
+}
+
+#[test]
+fn j009_invalid_json() {
+    let fx = Fixture::i2v();
+    let mut text = String::from_utf8(fx.read("data.jsonl")).unwrap();
+    text = text.replacen("\",\"first_frame_path", "\" \"first_frame_path", 1);
+    let found = fx.set_manifest(text).expect("J009");
+    let f = found.iter().find(|f| f.0 == "J009").unwrap();
+    assert_eq!(f.2, Some(1), "line number");
+}
+
+#[test]
+fn j010_line_not_object() {
+    let fx = Fixture::i2v();
+    let mut text = String::from_utf8(fx.read("data.jsonl")).unwrap();
+    text.push_str("[\"clip01.mp4\"]\n");
+    let found = fx.set_manifest(text).expect("J010");
+    assert_eq!(found.iter().find(|f| f.0 == "J010").unwrap().2, Some(21));
+}
+
+#[test]
+fn j011_duplicate_key() {
+    let fx = Fixture::i2v();
+    let mut text = String::from_utf8(fx.read("data.jsonl")).unwrap();
+    text = text.replacen(
+        "{\"prompt\"",
+        "{\"video_path\":\"clip02.mp4\",\"prompt\"",
+        1,
+    );
+    fx.set_manifest(text).expect("J011");
+}
+
+#[test]
+fn j012_missing_field() {
+    let fx = Fixture::i2v();
+    fx.edit_line(3, |o| {
+        o.remove("first_frame_path");
+    })
+    .expect("J012");
+}
+
+#[test]
+fn j013_wrong_field_type() {
+    let fx = Fixture::i2v();
+    fx.edit_line(0, |o| {
+        o.insert("prompt".into(), Value::from(42));
+    })
+    .expect("J013");
+}
+
+#[test]
+fn j014_unknown_field() {
+    let fx = Fixture::i2v();
+    let found = fx
+        .edit_line(0, |o| {
+            o.insert("first_frame".into(), Value::from("clip01_first.jpg"));
+        })
+        .expect("J014");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "J014" && f.3.contains("first_frame"))
+    );
+}
+
+#[test]
+fn j015_video_in_validation() {
+    let mut fx = Fixture::example("i2v-val");
+    fx.model = models::DEFAULT_MODEL;
+    let clip = std::fs::read(format!("{}/examples/i2v-train/clip01.mp4", common::ROOT)).unwrap();
+    fx.write("clip01.mp4", clip);
+    fx.set_field(0, "video_path", "clip01.mp4");
+    let mut opts = fx.options();
+    opts.mode = Some(ModeChoice::Validation);
+    fx.expect_with("J015", &opts);
+}
+
+#[test]
+fn j016_blank_line() {
+    let fx = Fixture::i2v();
+    let text = String::from_utf8(fx.read("data.jsonl"))
+        .unwrap()
+        .replacen('\n', "\n   \n", 1);
+    let found = fx.set_manifest(text).expect("J016");
+    assert_eq!(found.iter().find(|f| f.0 == "J016").unwrap().2, Some(2));
+}
+
+#[test]
+fn j017_mixed_modes() {
+    let fx = Fixture::i2v();
+    fx.edit_line(5, |o| {
+        o.remove("video_path");
+    })
+    .expect("J017");
+}
+
+#[test]
+fn j018_mode_not_trained_by_model() {
+    let mut fx = Fixture::example("kf2v-train");
+    fx.model = "wan2.5-i2v-preview";
+    fx.expect("J018");
+}
+
+#[test]
+fn j019_manifest_empty() {
+    Fixture::i2v().set_manifest("").expect("J019");
+}
+
+/// The i2v example rearranged into the folders layout.
+fn folders_layout() -> Fixture {
+    let fx = Fixture::i2v();
+    for (i, line) in fx.lines().iter().enumerate() {
+        let stem = format!("clip{:02}", i + 1);
+        let first = line["first_frame_path"].as_str().unwrap().to_string();
+        let ext = first.rsplit('.').next().unwrap().to_string();
+        fx.rename(&format!("{stem}.mp4"), &format!("videos/{stem}.mp4"));
+        fx.rename(&first, &format!("first_frames/{stem}.{ext}"));
+        fx.write(
+            &format!("prompts/{stem}.txt"),
+            line["prompt"].as_str().unwrap(),
+        );
+    }
+    fx.remove("data.jsonl");
+    fx
+}
+
+#[test]
+fn folders_layout_is_read_like_the_manifest() {
+    let fx = folders_layout();
+    let found = fx.check_both();
+    let bad: Vec<_> = found
+        .iter()
+        .filter(|f| !NOTES.contains(&f.0.as_str()) && f.0 != "P014")
+        .collect();
+    assert!(bad.is_empty(), "{bad:#?}");
+    let report = check::run(&fx.root, &fx.options()).unwrap();
+    assert_eq!(report.dataset.samples.len(), 20);
+    let manifest = String::from_utf8(report.pack_plan.manifest_data.clone()).ok();
+    // The generated data.jsonl references the folders' files.
+    let text = String::from_utf8(report.dataset.normalized_manifest()).unwrap();
+    assert!(
+        text.contains("\"video_path\":\"videos/clip01.mp4\""),
+        "{text}"
+    );
+    assert!(manifest.is_some() || report.pack_plan.manifest.compressed_size > 0);
+}
+
+#[test]
+fn j020_unmatched_stem() {
+    let fx = folders_layout();
+    fx.remove("first_frames/clip04.png");
+    let found = fx.expect("J020");
+    let f = found.iter().find(|f| f.0 == "J020").unwrap();
+    assert_eq!(f.1.as_deref(), Some("videos/clip04.mp4"));
+}
+
+// ---------------------------------------------------------------- P: paths and members
+
+#[test]
+fn p001_file_not_found() {
+    let fx = Fixture::i2v();
+    fx.set_field(2, "video_path", "nowhere.mp4").expect("P001");
+}
+
+#[test]
+fn p001_hint_names_a_file_found_elsewhere() {
+    let fx = Fixture::i2v();
+    fx.rename("clip03.mp4", "video/clip03.mp4");
+    let report = check::run(&fx.root, &fx.options()).unwrap();
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "P001")
+        .unwrap();
+    assert!(f.effective_hint().contains("video/clip03.mp4"), "{f:?}");
+}
+
+#[test]
+fn p002_path_case_mismatch() {
+    let fx = Fixture::i2v();
+    let found = fx.set_field(0, "video_path", "CLIP01.mp4").expect("P002");
+    assert!(!codes(&found).contains(&"P001"));
+}
+
+#[test]
+fn p003_path_extension_mismatch() {
+    let fx = Fixture::i2v();
+    fx.set_field(0, "first_frame_path", "clip01_first.jpeg")
+        .expect("P003");
+}
+
+#[test]
+fn p004_absolute_path() {
+    Fixture::i2v()
+        .set_field(0, "video_path", "/home/me/clip01.mp4")
+        .expect("P004");
+}
+
+#[test]
+fn p005_parent_dir_path() {
+    Fixture::i2v()
+        .set_field(0, "video_path", "../clip01.mp4")
+        .expect("P005");
+}
+
+#[test]
+fn p006_backslash_path() {
+    let fx = Fixture::i2v();
+    fx.rename("clip01.mp4", "video/clip01.mp4");
+    fx.set_field(0, "video_path", "video\\clip01.mp4")
+        .expect("P006");
+}
+
+#[test]
+fn p007_url_path() {
+    Fixture::i2v()
+        .set_field(0, "video_path", "https://example.com/clip01.mp4")
+        .expect("P007");
+}
+
+#[test]
+fn p008_dot_slash_path() {
+    let found = Fixture::i2v()
+        .set_field(0, "video_path", "./clip01.mp4")
+        .expect("P008");
+    assert!(!codes(&found).contains(&"P001"), "./ paths still resolve");
+}
+
+#[test]
+fn p009_unsafe_file_name() {
+    let fx = Fixture::i2v();
+    fx.rename("clip01.mp4", "clip 01 (copy).mp4");
+    fx.set_field(0, "video_path", "clip 01 (copy).mp4")
+        .expect("P009");
+}
+
+#[test]
+fn p010_symlink_outside() {
+    let fx = Fixture::i2v();
+    let outside = fx.root.parent().unwrap().join("outside.mp4");
+    std::fs::rename(fx.path("clip01.mp4"), &outside).unwrap();
+    std::os::unix::fs::symlink(&outside, fx.path("clip01.mp4")).unwrap();
+    // Folder only: a zip cannot hold a link that leaves it.
+    let report = check::run(&fx.root, &fx.options()).unwrap();
+    assert!(report.findings.has("P010"));
+    // The outside file is neither probed nor planned for the zip.
+    assert!(!report.media.contains_key("clip01.mp4"));
+    assert!(
+        report
+            .pack_plan
+            .media
+            .iter()
+            .all(|(m, _)| m.name != "clip01.mp4")
+    );
+}
+
+#[test]
+fn p010_symlink_inside_is_followed() {
+    let fx = Fixture::i2v();
+    fx.rename("clip01.mp4", "store/clip01.mp4");
+    std::os::unix::fs::symlink("store/clip01.mp4", fx.path("clip01.mp4")).unwrap();
+    let report = check::run(&fx.root, &fx.options()).unwrap();
+    assert!(!report.findings.has("P010") && !report.findings.has("P001"));
+}
+
+#[test]
+fn p011_referenced_twice() {
+    Fixture::i2v()
+        .set_field(1, "first_frame_path", "clip01_first.jpg")
+        .expect("P011");
+}
+
+#[test]
+fn p012_unreferenced_file() {
+    let found = Fixture::i2v().write("leftover.jpg", b"x").expect("P012");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "P012" && f.1.as_deref() == Some("leftover.jpg"))
+    );
+}
+
+#[test]
+fn p013_os_debris() {
+    let fx = Fixture::i2v();
+    fx.write(".DS_Store", b"\0\0\0\x01Bud1");
+    fx.write("__MACOSX/._clip01.mp4", b"\0\x05\x16\x07");
+    fx.write("__MACOSX/._clip02.mp4", b"\0\x05\x16\x07");
+    let found = fx.expect("P013");
+    let debris: Vec<_> = found.iter().filter(|f| f.0 == "P013").collect();
+    assert_eq!(debris.len(), 2, "one finding per debris root: {debris:#?}");
+    assert!(!codes(&found).contains(&"P012"));
+}
+
+#[test]
+fn p014_subfolder_in_i2v() {
+    let fx = Fixture::i2v();
+    fx.rename("clip01.mp4", "video/clip01.mp4");
+    fx.set_field(0, "video_path", "video/clip01.mp4")
+        .expect("P014");
+}
+
+#[test]
+fn p015_hostile_member_name() {
+    let fx = Fixture::i2v();
+    let zip = fx.root.with_extension("zip");
+    let mut members = vec![("data.jsonl".to_string(), fx.read("data.jsonl"))];
+    members.push(("../evil.sh".to_string(), b"rm -rf ~".to_vec()));
+    members.push(("/etc/cron.d/x".to_string(), b"x".to_vec()));
+    write_zip(&zip, &members);
+    let report = check::run(&zip, &fx.options()).unwrap();
+    let hostile: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule.code == "P015")
+        .collect();
+    assert_eq!(hostile.len(), 2, "{:#?}", report.findings);
+}
+
+#[test]
+fn p016_wrong_media_kind() {
+    Fixture::i2v()
+        .set_field(0, "first_frame_path", "clip01.mp4")
+        .expect("P016");
+}
+
+#[test]
+fn p017_empty_path() {
+    Fixture::i2v().set_field(0, "video_path", "").expect("P017");
+}
+
+#[test]
+fn p018_duplicate_member() {
+    let fx = Fixture::i2v();
+    let zip = fx.root.with_extension("zip");
+    let members = vec![
+        ("data.jsonl".to_string(), fx.read("data.jsonl")),
+        ("aa.jpg".to_string(), b"one".to_vec()),
+        ("ab.jpg".to_string(), b"two".to_vec()),
+    ];
+    write_zip(&zip, &members);
+    // Rename the second member to the first one's name in both headers.
+    let mut bytes = std::fs::read(&zip).unwrap();
+    let mut i = 0;
+    while let Some(p) = bytes[i..].windows(6).position(|w| w == b"ab.jpg") {
+        bytes[i + p + 1] = b'a';
+        i += p + 6;
+    }
+    std::fs::write(&zip, bytes).unwrap();
+    let report = check::run(&zip, &fx.options()).unwrap();
+    assert!(report.findings.has("P018"), "{:#?}", report.findings);
+}
+
+// ---------------------------------------------------------------- M: media
+
+/// Makes a clip with ffmpeg's test source into the fixture and references it from line `i`.
+fn with_clip(fx: &Fixture, i: usize, name: &str, extra: &[&str]) {
+    let out = fx.path(name);
+    let mut args: Vec<&str> = vec!["-f", "lavfi", "-i", "testsrc2=size=320x240:rate=16"];
+    args.extend_from_slice(extra);
+    let out_str = out.to_str().unwrap();
+    args.push(out_str);
+    ffmpeg(&args);
+    fx.set_field(i, "video_path", name);
+}
+
+#[test]
+fn m001_image_format_unsupported() {
+    let fx = Fixture::i2v();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240",
+        "-frames:v",
+        "1",
+        fx.path("first.gif").to_str().unwrap(),
+    ]);
+    fx.set_field(0, "first_frame_path", "first.gif")
+        .expect("M001");
+}
+
+#[test]
+fn m002_extension_content_mismatch() {
+    let fx = Fixture::i2v();
+    fx.rename("clip02_first.png", "clip02_first.jpg");
+    fx.set_field(1, "first_frame_path", "clip02_first.jpg")
+        .expect("M002");
+}
+
+#[test]
+fn m003_video_format_unsupported() {
+    let fx = Fixture::i2v();
+    with_clip(&fx, 0, "clip01.mkv", &["-t", "3", "-c:v", "libx264"]);
+    fx.remove("clip01.mp4");
+    fx.expect("M003");
+}
+
+#[test]
+fn m004_resolution_too_large() {
+    let fx = Fixture::i2v();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=c=blue:size=4112x256",
+        "-frames:v",
+        "1",
+        fx.path("wide.png").to_str().unwrap(),
+    ]);
+    fx.set_field(0, "first_frame_path", "wide.png")
+        .expect("M004");
+}
+
+#[test]
+fn m005_over_max_pixels() {
+    let fx = Fixture::i2v();
+    fx.expect("M005"); // 320×240 clips are above wan2.5's 36864 pixels
+    let mut opts = CheckOptions::new(models::find("wan2.2-i2v-flash").unwrap());
+    opts.max_pixels = Some(262_144);
+    let found = fx.check_both_with(&opts);
+    assert!(!codes(&found).contains(&"M005"), "{found:#?}");
+}
+
+#[test]
+fn m006_resolution_too_small() {
+    let fx = Fixture::i2v();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=100x100",
+        "-frames:v",
+        "1",
+        fx.path("tiny.jpg").to_str().unwrap(),
+    ]);
+    fx.set_field(0, "first_frame_path", "tiny.jpg")
+        .expect("M006");
+}
+
+#[test]
+fn m007_clip_too_long() {
+    let fx = Fixture::i2v();
+    with_clip(
+        &fx,
+        0,
+        "long.mp4",
+        &["-t", "11", "-c:v", "libx264", "-preset", "ultrafast"],
+    );
+    fx.remove("clip01.mp4");
+    fx.expect("M007");
+}
+
+#[test]
+fn m008_clip_too_short() {
+    let fx = Fixture::i2v();
+    with_clip(&fx, 0, "short.mp4", &["-t", "1.5", "-c:v", "libx264"]);
+    fx.remove("clip01.mp4");
+    fx.expect("M008");
+}
+
+#[test]
+fn m009_codec_not_h264() {
+    let fx = Fixture::i2v();
+    with_clip(
+        &fx,
+        0,
+        "hevc.mp4",
+        &[
+            "-t",
+            "3",
+            "-c:v",
+            "libx265",
+            "-tag:v",
+            "hvc1",
+            "-x265-params",
+            "log-level=error",
+        ],
+    );
+    fx.remove("clip01.mp4");
+    let found = fx.expect("M009");
+    assert!(
+        found.iter().any(|f| f.0 == "M009" && f.3.contains("HEVC")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m010_media_unreadable() {
+    let fx = Fixture::i2v();
+    fx.write("clip01.mp4", b"");
+    fx.write(
+        "clip02.mp4",
+        (0..5000u32)
+            .map(|i| (i * 7919 % 251) as u8)
+            .collect::<Vec<_>>(),
+    );
+    let found = fx.expect("M010");
+    let files: BTreeSet<_> = found
+        .iter()
+        .filter(|f| f.0 == "M010")
+        .filter_map(|f| f.1.clone())
+        .collect();
+    assert_eq!(
+        files,
+        BTreeSet::from(["clip01.mp4".to_string(), "clip02.mp4".to_string()])
+    );
+}
+
+#[test]
+fn m011_media_truncated() {
+    let fx = Fixture::i2v();
+    let clip = fx.read("clip01.mp4");
+    fx.write("clip01.mp4", &clip[..clip.len() / 2]);
+    let jpg = fx.read("clip03_first.jpg");
+    fx.write("clip03_first.jpg", &jpg[..jpg.len() * 3 / 4]);
+    let found = fx.expect("M011");
+    assert_eq!(
+        found.iter().filter(|f| f.0 == "M011").count(),
+        2,
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m012_frame_aspect_mismatch() {
+    let fx = Fixture::i2v();
+    // clip02 is portrait (240×320); give clip01 (landscape) its first frame.
+    fx.set_field(0, "first_frame_path", "clip02_first.png");
+    fx.expect("M012");
+}
+
+#[test]
+fn m013_no_video_track() {
+    let fx = Fixture::i2v();
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=frequency=440:duration=3",
+        "-c:a",
+        "aac",
+        fx.path("clip01.mp4").to_str().unwrap(),
+    ]);
+    fx.expect("M013");
+}
+
+#[test]
+fn m014_timing_unknown() {
+    let fx = Fixture::i2v();
+    // Zero the video track's media timescale: duration and frame rate become unknowable.
+    let mut clip = fx.read("clip01.mp4");
+    let mdhd = clip.windows(4).position(|w| w == b"mdhd").unwrap();
+    let version = clip[mdhd + 4];
+    let timescale_at = mdhd + 8 + if version == 1 { 16 } else { 8 };
+    clip[timescale_at..timescale_at + 4].copy_from_slice(&[0, 0, 0, 0]);
+    let mvhd = clip.windows(4).position(|w| w == b"mvhd").unwrap();
+    let version = clip[mvhd + 4];
+    let timescale_at = mvhd + 8 + if version == 1 { 16 } else { 8 };
+    clip[timescale_at..timescale_at + 4].copy_from_slice(&[0, 0, 0, 0]);
+    fx.write("clip01.mp4", clip);
+    fx.expect("M014");
+}
+
+#[test]
+fn m015_frame_rates() {
+    Fixture::i2v().expect("M015");
+    let mut val = Fixture::example("i2v-val");
+    val.model = models::DEFAULT_MODEL;
+    assert!(!codes(&val.check_both()).contains(&"M015"));
+}
+
+#[test]
+fn m016_decode_error() {
+    let fx = Fixture::i2v();
+    // Scramble the middle of the sample data; the headers stay intact.
+    let mut clip = fx.read("clip05.mp4");
+    let mdat = clip.windows(4).position(|w| w == b"mdat").unwrap();
+    let start = mdat + 200;
+    let end = (start + 1500).min(clip.len() - 16);
+    for (i, b) in clip[start..end].iter_mut().enumerate() {
+        *b = (i as u8).wrapping_mul(31) ^ 0x5A;
+    }
+    fx.write("clip05.mp4", clip);
+    let shallow = fx.check_both();
+    assert!(!codes(&shallow).contains(&"M016"));
+    let mut opts = fx.options();
+    opts.deep = true;
+    fx.expect_with("M016", &opts);
+}
+
+#[test]
+fn m017_clip_longer_than_output() {
+    let fx = Fixture::i2v();
+    with_clip(
+        &fx,
+        0,
+        "seven.mp4",
+        &["-t", "7", "-c:v", "libx264", "-preset", "ultrafast"],
+    );
+    fx.remove("clip01.mp4");
+    let found = fx.expect("M017");
+    assert!(!codes(&found).contains(&"M007"));
+}
+
+#[test]
+fn m018_rotated_clip() {
+    let fx = Fixture::i2v();
+    ffmpeg(&[
+        "-i",
+        fx.path("clip01.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        "-metadata:s:v:0",
+        "rotate=90",
+        fx.path("rotated.mp4").to_str().unwrap(),
+    ]);
+    fx.set_field(0, "video_path", "rotated.mp4");
+    fx.remove("clip01.mp4");
+    let found = fx.expect("M018");
+    // Displayed 240×320 against a 320×240 first frame.
+    assert!(codes(&found).contains(&"M012"), "{found:#?}");
+}
+
+// ---------------------------------------------------------------- T: prompts
+
+#[test]
+fn t001_empty_prompt() {
+    Fixture::i2v().set_field(4, "prompt", "   ").expect("T001");
+}
+
+#[test]
+fn t002_prompt_too_long() {
+    let fx = Fixture::i2v();
+    let long = format!(
+        "The video begins showing {}",
+        "a very long caption ".repeat(80)
+    );
+    fx.set_field(4, "prompt", &long).expect("T002");
+}
+
+#[test]
+fn t003_missing_trigger() {
+    let fx = Fixture::i2v();
+    let p = fx.lines()[2]["prompt"]
+        .as_str()
+        .unwrap()
+        .replace("v7nq2r ", "");
+    fx.set_field(2, "prompt", &p);
+    let mut opts = fx.options();
+    opts.trigger = Some("v7nq2r".into());
+    let found = fx.expect_with("T003", &opts);
+    assert_eq!(found.iter().filter(|f| f.0 == "T003").count(), 1);
+}
+
+#[test]
+fn t004_effect_sentence_differs() {
+    let fx = Fixture::i2v();
+    let p = fx.lines()[6]["prompt"]
+        .as_str()
+        .unwrap()
+        .replace("drift outward", "float away");
+    fx.set_field(6, "prompt", &p);
+    let found = fx.expect("T004");
+    let f = found.iter().find(|f| f.0 == "T004").unwrap();
+    assert_eq!(f.2, Some(7));
+    // With the trigger configured, the same line is caught the same way.
+    let mut opts = fx.options();
+    opts.trigger = Some("v7nq2r".into());
+    fx.expect_with("T004", &opts);
+}
+
+#[test]
+fn t005_common_word_trigger() {
+    let fx = Fixture::i2v();
+    let mut opts = fx.options();
+    opts.trigger = Some("ripple".into());
+    assert!(!codes(&fx.check_both_with(&opts)).contains(&"T005"));
+    opts.trigger = Some("Fire".into());
+    fx.expect_with("T005", &opts);
+}
+
+#[test]
+fn t006_no_shared_effect() {
+    let fx = Fixture::i2v();
+    for i in 0..20 {
+        fx.set_field(
+            i,
+            "prompt",
+            &format!("Sample number {i} shows something else {}", i * 7),
+        );
+    }
+    fx.expect("T006");
+}
+
+// ---------------------------------------------------------------- S: counts and sizes
+
+fn keep_lines(fx: &Fixture, n: usize) {
+    let lines = fx.lines();
+    fx.set_lines(&lines[..n]);
+    // Remove the media of the dropped lines so they are not reported as unreferenced.
+    for l in &lines[n..] {
+        fx.remove(l["video_path"].as_str().unwrap());
+        fx.remove(l["first_frame_path"].as_str().unwrap());
+    }
+}
+
+#[test]
+fn s001_too_few_samples() {
+    let fx = Fixture::i2v();
+    keep_lines(&fx, 5);
+    fx.expect("S001");
+}
+
+#[test]
+fn s002_few_samples() {
+    let fx = Fixture::i2v();
+    keep_lines(&fx, 12);
+    let found = fx.expect("S002");
+    assert!(!codes(&found).contains(&"S001"));
+}
+
+#[test]
+fn s003_many_samples() {
+    let fx = Fixture::i2v();
+    let lines = fx.lines();
+    let many: Vec<_> = lines.iter().cycle().take(101).cloned().collect();
+    fx.set_lines(&many);
+    fx.expect("S003");
+}
+
+#[test]
+fn s004_few_after_split() {
+    let fx = Fixture::i2v();
+    keep_lines(&fx, 10);
+    let found = fx.expect("S004");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "S004" && f.3.contains("leaving 9"))
+    );
+    let mut opts = fx.options();
+    opts.validation_given = true;
+    assert!(!codes(&fx.check_both_with(&opts)).contains(&"S004"));
+}
+
+/// A sparse file of `len` bytes referenced as clip01's video (folders only: zipping a sparse
+/// gigabyte in a test is needless work; the zip case uses the archive's own size).
+fn with_sparse_clip(len: u64) -> Fixture {
+    let fx = Fixture::i2v();
+    let f = std::fs::File::create(fx.path("clip01.mp4")).unwrap();
+    f.set_len(len).unwrap();
+    fx
+}
+
+#[test]
+fn s005_zip_too_large() {
+    let fx = with_sparse_clip(1_100_000_000);
+    let report = check::run(&fx.root, &fx.options()).unwrap();
+    assert!(report.findings.has("S005"));
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "S005")
+        .unwrap();
+    assert!(
+        f.message.contains("clip01.mp4"),
+        "names the largest file: {f:?}"
+    );
+}
+
+#[test]
+fn s006_zip_near_limit() {
+    let fx = with_sparse_clip(1_010_000_000);
+    let report = check::run(&fx.root, &fx.options()).unwrap();
+    assert!(report.findings.has("S006") && !report.findings.has("S005"));
+}

@@ -1,0 +1,255 @@
+//! Dataset fixtures for the check tests: a bundled example copied into a temporary folder,
+//! edited, and checked both as a folder and as a zip.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+use wanft::check::{self, CheckOptions, CheckReport};
+use wanft::models;
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+/// A finding reduced to what must agree between a folder and its zip.
+pub type Brief = (String, Option<String>, Option<usize>, String);
+
+pub struct Fixture {
+    _dir: tempfile::TempDir,
+    pub root: PathBuf,
+    pub model: &'static str,
+}
+
+impl Fixture {
+    /// A copy of `examples/<name>`.
+    pub fn example(name: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().join("dataset");
+        copy_dir(&Path::new(ROOT).join("examples").join(name), &root);
+        let model = if name.starts_with("kf2v") {
+            "wan2.2-kf2v-flash"
+        } else {
+            models::DEFAULT_MODEL
+        };
+        Fixture {
+            _dir: dir,
+            root,
+            model,
+        }
+    }
+
+    pub fn i2v() -> Fixture {
+        Fixture::example("i2v-train")
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+
+    pub fn write(&self, rel: &str, bytes: impl AsRef<[u8]>) -> &Self {
+        let p = self.path(rel);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, bytes).unwrap();
+        self
+    }
+
+    pub fn read(&self, rel: &str) -> Vec<u8> {
+        fs::read(self.path(rel)).unwrap()
+    }
+
+    pub fn remove(&self, rel: &str) -> &Self {
+        let p = self.path(rel);
+        if p.is_dir() {
+            fs::remove_dir_all(p).unwrap();
+        } else {
+            fs::remove_file(p).unwrap();
+        }
+        self
+    }
+
+    pub fn rename(&self, from: &str, to: &str) -> &Self {
+        let to = self.path(to);
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::rename(self.path(from), to).unwrap();
+        self
+    }
+
+    /// The data.jsonl lines as JSON objects.
+    pub fn lines(&self) -> Vec<Map<String, Value>> {
+        String::from_utf8(self.read("data.jsonl"))
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    pub fn set_lines(&self, lines: &[Map<String, Value>]) -> &Self {
+        let mut text = String::new();
+        for l in lines {
+            text.push_str(&serde_json::to_string(l).unwrap());
+            text.push('\n');
+        }
+        self.write("data.jsonl", text)
+    }
+
+    /// Edits line `i` (0-based) of data.jsonl.
+    pub fn edit_line(&self, i: usize, f: impl FnOnce(&mut Map<String, Value>)) -> &Self {
+        let mut lines = self.lines();
+        f(&mut lines[i]);
+        self.set_lines(&lines)
+    }
+
+    /// Sets a string field of line `i`.
+    pub fn set_field(&self, i: usize, key: &str, value: &str) -> &Self {
+        self.edit_line(i, |o| {
+            o.insert(key.into(), Value::String(value.into()));
+        })
+    }
+
+    /// Replaces data.jsonl with raw bytes.
+    pub fn set_manifest(&self, bytes: impl AsRef<[u8]>) -> &Self {
+        self.write("data.jsonl", bytes)
+    }
+
+    pub fn options(&self) -> CheckOptions<'static> {
+        CheckOptions::new(models::find(self.model).unwrap())
+    }
+
+    pub fn check_with(&self, path: &Path, opts: &CheckOptions) -> CheckReport {
+        check::run(path, opts).expect("check runs")
+    }
+
+    /// Zips the folder (media stored, text deflated, sorted) next to it.
+    pub fn zip(&self) -> PathBuf {
+        let out = self.root.with_extension("zip");
+        zip_dir(&self.root, &out);
+        out
+    }
+
+    /// Checks the folder and its zip, asserts they agree, and returns the findings.
+    pub fn check_both_with(&self, opts: &CheckOptions) -> Vec<Brief> {
+        let folder = briefs(&self.check_with(&self.root, opts));
+        let zip = briefs(&self.check_with(&self.zip(), opts));
+        assert_eq!(folder, zip, "folder and zip disagree");
+        folder
+    }
+
+    pub fn check_both(&self) -> Vec<Brief> {
+        self.check_both_with(&self.options())
+    }
+
+    /// Asserts that `code` is reported (folder and zip alike) and returns the findings.
+    pub fn expect(&self, code: &str) -> Vec<Brief> {
+        let found = self.check_both();
+        assert!(
+            found.iter().any(|f| f.0 == code),
+            "{code} not reported; got {found:#?}"
+        );
+        found
+    }
+
+    pub fn expect_with(&self, code: &str, opts: &CheckOptions) -> Vec<Brief> {
+        let found = self.check_both_with(opts);
+        assert!(
+            found.iter().any(|f| f.0 == code),
+            "{code} not reported; got {found:#?}"
+        );
+        found
+    }
+}
+
+pub fn briefs(report: &CheckReport) -> Vec<Brief> {
+    report
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.rule.code.to_string(),
+                f.location.file.clone(),
+                f.location.line,
+                f.message.clone(),
+            )
+        })
+        .collect()
+}
+
+pub fn codes(found: &[Brief]) -> Vec<&str> {
+    found.iter().map(|f| f.0.as_str()).collect()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Zips a folder the way a careful user would: sorted names, media stored, text deflated.
+pub fn zip_dir(dir: &Path, out: &Path) {
+    let mut files = Vec::new();
+    collect(dir, dir, &mut files);
+    files.sort();
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    for rel in files {
+        let bytes = fs::read(dir.join(&rel)).unwrap();
+        members.push((rel, bytes));
+    }
+    write_zip(out, &members);
+}
+
+fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for entry in fs::read_dir(dir).unwrap() {
+        let entry = entry.unwrap();
+        let p = entry.path();
+        let ft = entry.file_type().unwrap();
+        if ft.is_dir() {
+            collect(root, &p, out);
+        } else if ft.is_file() {
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            out.push(rel);
+        }
+    }
+}
+
+/// Writes a zip with exactly these member names and contents (names are not sanitised, so
+/// hostile archives can be built).
+pub fn write_zip(out: &Path, members: &[(String, Vec<u8>)]) {
+    let file = fs::File::create(out).unwrap();
+    let mut w = zip::ZipWriter::new(file);
+    for (name, bytes) in members {
+        let method = if name.ends_with(".jsonl") || name.ends_with(".txt") {
+            zip::CompressionMethod::Deflated
+        } else {
+            zip::CompressionMethod::Stored
+        };
+        let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+        w.start_file(name.as_str(), opts).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap();
+}
+
+/// Runs ffmpeg with `args`, panicking with its stderr on failure (CI installs ffmpeg).
+pub fn ffmpeg(args: &[&str]) {
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .output()
+        .expect("ffmpeg must be installed (apt-get install ffmpeg)");
+    assert!(
+        out.status.success(),
+        "ffmpeg {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
