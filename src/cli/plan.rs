@@ -1,6 +1,6 @@
 //! `wanft plan`: steps, checkpoints, tokens and fee before upload, and budget gates for CI.
 
-use std::fmt::Write as _;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -8,17 +8,22 @@ use anstyle::{AnsiColor, Style};
 use anyhow::{Context as _, Result, anyhow, bail};
 use rust_decimal::Decimal;
 
+use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
-use wanft::config::Config;
+use wanft::config::{self, Config};
+use wanft::dataset::Role;
 use wanft::hyper::HyperParams;
 use wanft::models::{self, ModelProfile, PRICES_AS_OF, Region, TaskType};
 use wanft::plan::billing::group_thousands;
+use wanft::plan::dataset::{self, DatasetOptions, DatasetSummary, Datasets};
 use wanft::plan::json::PlanDocument;
 use wanft::plan::{
-    self, Clip, EpochsSource, GateResult, GateStatus, Gates, Plan, PlanInput, PriceSource,
-    ValidationSource,
+    self, Clip, EpochsSource, Estimate, GateResult, GateStatus, Gates, Plan, PlanInput,
+    PriceSource, ValidationSource,
 };
-use wanft::rules::{Finding, Severity};
+use wanft::report::plural;
+use wanft::report::text::{self as report_text, TextOptions};
+use wanft::rules::Severity;
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
@@ -157,18 +162,20 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
     let Some(region) = args.region.or(config.region) else {
         bail!(
             "no region: pass --region cn-beijing|ap-southeast-1 or set `region` in {}",
-            wanft::config::FILE_NAME
+            config::FILE_NAME
         );
     };
-    let (training, validation_count) = clips(args, &config)?;
+    let hyper = config
+        .hyper_parameters
+        .overridden_by(&args.hyper.to_params());
+    let bar = Bar::new(!global.quiet && args.format == Format::Text);
+    let datasets = clips(args, &config, model, &hyper, &bar)?;
     let input = PlanInput {
         model,
         region,
-        hyper: config
-            .hyper_parameters
-            .overridden_by(&args.hyper.to_params()),
-        training,
-        validation_count,
+        hyper,
+        training: datasets.training,
+        validation_count: datasets.validation_count,
         price_override: args.price.or(config.plan.price),
     };
     let gates = Gates {
@@ -178,16 +185,22 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
 
     let plan = plan::estimate(&input);
     let gate_results = gates.evaluate(&plan);
+    let mut out = anstream::stdout().lock();
     match args.format {
         Format::Json => {
-            let document = PlanDocument::new(&plan, &gate_results);
-            println!("{}", serde_json::to_string_pretty(&document)?);
+            let document = PlanDocument::new(&plan, &gate_results, &datasets.summaries);
+            serde_json::to_writer_pretty(&mut out, &document)?;
+            writeln!(out)?;
         }
         Format::Text => {
-            let report = render_text(&plan, &gate_results, global.quiet, global.verbose > 0);
-            anstream::print!("{report}");
+            let options = TextOptions {
+                verbose: global.verbose > 0,
+                quiet: global.quiet,
+            };
+            write_text(&mut out, &plan, &gate_results, &datasets.summaries, options)?;
         }
     }
+    out.flush()?;
     let failed = plan.findings.has_errors() || gate_results.iter().any(GateResult::failed);
     Ok(if failed {
         Outcome::Failed
@@ -196,10 +209,17 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
     })
 }
 
-/// The training clips and the validation set size: from `--clip-seconds`, else the dataset.
-fn clips(args: &PlanArgs, config: &Config) -> Result<(Vec<Clip>, Option<usize>)> {
+/// The training clips and the validation set size: from `--clip-seconds`, else the datasets
+/// (flags first, then `[dataset]` of wanft.toml).
+fn clips(
+    args: &PlanArgs,
+    config: &Config,
+    model: &'static ModelProfile,
+    hyper: &HyperParams,
+    bar: &Bar,
+) -> Result<Datasets> {
     if !args.clip_seconds.is_empty() {
-        let clips = args
+        let training = args
             .clip_seconds
             .iter()
             .enumerate()
@@ -208,7 +228,11 @@ fn clips(args: &PlanArgs, config: &Config) -> Result<(Vec<Clip>, Option<usize>)>
                 duration_s: Some(s),
             })
             .collect();
-        return Ok((clips, args.validation_samples));
+        return Ok(Datasets {
+            training,
+            validation_count: args.validation_samples,
+            summaries: Vec::new(),
+        });
     }
     let training: Vec<&Path> = match &args.dataset {
         Some(path) => vec![path.as_path()],
@@ -228,25 +252,22 @@ fn clips(args: &PlanArgs, config: &Config) -> Result<(Vec<Clip>, Option<usize>)>
             .map(PathBuf::as_path)
             .collect(),
     };
-    dataset_clips(&training, &validation)
-}
-
-/// Clip durations of the training set(s) and the size of the validation set(s), read by the
-/// `check` pipeline.
-fn dataset_clips(training: &[&Path], _validation: &[&Path]) -> Result<(Vec<Clip>, Option<usize>)> {
-    let Some(first) = training.first() else {
+    if training.is_empty() {
         bail!(
             "nothing to plan: give a DATASET, set `[dataset] training` in {}, or pass \
              --clip-seconds 3.4,6.5,…",
-            wanft::config::FILE_NAME
+            config::FILE_NAME
         );
+    }
+    let resolved = hyper.resolve(model);
+    let options = DatasetOptions {
+        model,
+        task: config.dataset.mode.or(hyper.task_type),
+        trigger: config.dataset.trigger.clone(),
+        hyper: &resolved,
+        progress: bar,
     };
-    // The dataset reader (`wanft::check`) is not part of this build yet.
-    bail!(
-        "reading clip durations from a dataset ({}) is not available yet; pass --clip-seconds \
-         with the clips' durations",
-        first.display()
-    )
+    dataset::read(&training, &validation, &options).context("cannot read the dataset")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -254,90 +275,129 @@ fn dataset_clips(training: &[&Path], _validation: &[&Path]) -> Result<(Vec<Clip>
 
 const LABEL_WIDTH: usize = 12;
 
-fn style(color: AnsiColor) -> Style {
+fn bold(color: AnsiColor) -> Style {
     Style::new().bold().fg_color(Some(color.into()))
 }
 
-fn severity_style(severity: Severity) -> Style {
-    match severity {
-        Severity::Error => style(AnsiColor::Red),
-        Severity::Warning => style(AnsiColor::Yellow),
-        Severity::Info => style(AnsiColor::Cyan),
-    }
-}
+const BOLD: Style = Style::new().bold();
 
-/// Appends `label  value` with the label right-aligned, cargo style; continuation lines of
-/// `value` are indented under it.
-fn field(out: &mut String, label: &str, value: &str) {
-    let green = style(AnsiColor::Green);
+/// `label  value`, the label right-aligned like cargo's status lines; further lines of `value`
+/// are indented under the first.
+fn field(out: &mut dyn Write, label: &str, value: &str) -> io::Result<()> {
+    let green = bold(AnsiColor::Green);
     let mut lines = value.lines();
     let first = lines.next().unwrap_or("");
-    let _ = writeln!(out, "{green}{label:>LABEL_WIDTH$}{green:#}  {first}");
+    writeln!(out, "{green}{label:>LABEL_WIDTH$}{green:#}  {first}")?;
     for line in lines {
-        let _ = writeln!(out, "{:LABEL_WIDTH$}  {line}", "");
+        writeln!(out, "{:LABEL_WIDTH$}  {line}", "")?;
     }
+    Ok(())
 }
 
-fn count(n: impl ToString) -> String {
-    group_thousands(&n.to_string())
+/// `n` as a `usize` for [`plural`]; counts beyond it only arise from absurd inputs.
+fn n(value: impl TryInto<usize>) -> usize {
+    value.try_into().unwrap_or(usize::MAX)
 }
 
-fn plural(n: impl Into<u128> + Copy, one: &str, many: &str) -> String {
-    let word = if n.into() == 1 { one } else { many };
-    format!("{} {word}", count(n.into()))
-}
-
-/// The whole human-readable report. `quiet` keeps only findings, gates and the verdict;
-/// `verbose` adds one line per clip.
-fn render_text(plan: &Plan, gates: &[GateResult], quiet: bool, verbose: bool) -> String {
-    let mut out = String::new();
-    if !quiet {
-        summary(&mut out, plan);
-        if verbose {
-            clip_table(&mut out, plan);
+/// The human-readable report: the plan (unless quiet), clips (when verbose), the cost table,
+/// findings, gates and the verdict.
+fn write_text(
+    out: &mut dyn Write,
+    plan: &Plan,
+    gates: &[GateResult],
+    datasets: &[DatasetSummary],
+    options: TextOptions,
+) -> io::Result<()> {
+    if !options.quiet {
+        write_summary(out, plan, datasets)?;
+        if options.verbose {
+            write_clips(out, plan)?;
         }
-        step_table(&mut out, plan);
+        write_step_table(out, plan)?;
+        writeln!(out)?;
     }
-    for finding in plan.findings.iter() {
-        render_finding(&mut out, finding);
-    }
-    gate_lines(&mut out, gates);
-    verdict(&mut out, plan, gates);
-    out
+    report_text::write_findings(out, &plan.findings, options)?;
+    write_gates(out, gates)?;
+    write_verdict(out, plan, gates)
 }
 
-fn summary(out: &mut String, plan: &Plan) {
-    let bold = Style::new().bold();
-    let _ = writeln!(
+fn write_summary(out: &mut dyn Write, plan: &Plan, datasets: &[DatasetSummary]) -> io::Result<()> {
+    writeln!(
         out,
-        "{bold}Plan for {} in {}{bold:#} (prices as of {PRICES_AS_OF})\n",
+        "{BOLD}Plan for {} in {}{BOLD:#} (prices as of {PRICES_AS_OF})\n",
         plan.model.name, plan.region
-    );
+    )?;
+    for d in datasets {
+        let role = match d.role {
+            Role::Training => "training",
+            Role::Validation => "validation",
+        };
+        let mut line = format!(
+            "{} ({role}): {}",
+            d.path.display(),
+            plural(d.samples, "sample", "samples")
+        );
+        if d.errors + d.warnings > 0 {
+            line = format!(
+                "{line}, {}, {}; `wanft check {}` lists them",
+                plural(d.errors, "error", "errors"),
+                plural(d.warnings, "warning", "warnings"),
+                d.path.display()
+            );
+        }
+        field(out, "Dataset", &line)?;
+    }
+    field(out, "Samples", &samples_line(plan))?;
+    field(out, "Steps", &steps_lines(plan))?;
+    field(out, "Checkpoints", &checkpoint_lines(plan))?;
+    let all = &plan.all_clips;
+    field(
+        out,
+        "Billed",
+        &format!(
+            "{} s × max_pixels {} / 1024 × {}",
+            group_thousands(&all.billable_seconds.to_string()),
+            plan.hyper.max_pixels,
+            plural(n(plan.hyper.n_epochs), "epoch", "epochs")
+        ),
+    )?;
+    let mut tokens = group_thousands(&all.tokens.to_string());
+    if let Some(lower) = &plan.without_split_validation {
+        tokens = format!(
+            "{tokens} (at least {})",
+            group_thousands(&lower.tokens.to_string())
+        );
+    }
+    field(out, "Tokens", &tokens)?;
+    field(out, "Fee", &fee_lines(plan))
+}
 
+fn samples_line(plan: &Plan) -> String {
     let s = &plan.samples;
-    let samples = match s.validation_source {
+    match s.validation_source {
         ValidationSource::Given => format!(
             "{}, {} validation (validation set given: no split)",
-            plural(s.supplied as u64, "training clip", "training clips"),
-            count(s.validation)
+            plural(s.supplied, "training clip", "training clips"),
+            s.validation
         ),
         ValidationSource::AutoSplit => format!(
             "{} → {} training + {} split off for validation (split {}, at most {})",
-            plural(s.supplied as u64, "clip", "clips"),
-            count(s.training),
-            count(s.validation),
+            plural(s.supplied, "clip", "clips"),
+            s.training,
+            s.validation,
             plan.hyper.split,
             plan.hyper.max_split_val_dataset_sample
         ),
-    };
-    field(out, "Samples", &samples);
+    }
+}
 
+fn steps_lines(plan: &Plan) -> String {
     let st = &plan.steps;
-    let mut steps = format!(
+    let mut lines = format!(
         "{} × {} = {} (batch_size {})",
-        plural(st.per_epoch, "step/epoch", "steps/epoch"),
-        plural(st.n_epochs, "epoch", "epochs"),
-        plural(st.total, "step", "steps"),
+        plural(n(st.per_epoch), "step/epoch", "steps/epoch"),
+        plural(n(st.n_epochs), "epoch", "epochs"),
+        plural(n(st.total), "step", "steps"),
         plan.hyper.batch_size
     );
     match (st.n_epochs_source, st.min_n_epochs) {
@@ -348,60 +408,47 @@ fn summary(out: &mut String, plan: &Plan) {
                 }
                 _ => String::new(),
             };
-            let _ = write!(
-                steps,
+            lines.push_str(&format!(
                 "\nn_epochs not set: {}{eval} is the fewest reaching {} steps; set it in \
-                 wanft.toml (the platform would use {})",
+                 {} (the platform would use {})",
                 st.n_epochs,
                 plan::RECOMMENDED_STEPS,
+                config::FILE_NAME,
                 HyperParams::DEFAULT_N_EPOCHS
-            );
+            ));
         }
         (_, Some(min)) if st.total < plan::RECOMMENDED_STEPS => {
-            let _ = write!(steps, "\nat least {min} epochs reach 800 steps");
+            lines.push_str(&format!(
+                "\nat least {min} epochs reach {} steps",
+                plan::RECOMMENDED_STEPS
+            ));
         }
         _ => {}
     }
-    field(out, "Steps", &steps);
+    lines
+}
 
+fn checkpoint_lines(plan: &Plan) -> String {
     let cp = &plan.checkpoints;
-    let listed = cp.listed();
-    let kept: Vec<String> = listed
+    let kept: Vec<String> = cp
+        .listed()
         .iter()
         .filter(|p| p.kept)
         .map(|p| p.step.to_string())
         .collect();
-    let checkpoints = format!(
-        "every {} ({}), {} in all, last {} kept (save_total_limit {})\nkept: checkpoint-{}",
-        plural(cp.every_epochs, "epoch", "epochs"),
-        plural(cp.every_steps, "step", "steps"),
-        count(cp.count),
-        count(cp.kept),
+    format!(
+        "every {} ({}), {} in all, the last {} kept (save_total_limit {})\nkept: \
+         checkpoint-{}",
+        plural(n(cp.every_epochs), "epoch", "epochs"),
+        plural(n(cp.every_steps), "step", "steps"),
+        cp.count,
+        cp.kept,
         cp.save_total_limit,
         kept.join(", ")
-    );
-    field(out, "Checkpoints", &checkpoints);
-
-    let all = &plan.all_clips;
-    field(
-        out,
-        "Billed",
-        &format!(
-            "{} s × max_pixels {} / 1024 × {}",
-            count(all.billable_seconds),
-            count(plan.hyper.max_pixels),
-            plural(plan.hyper.n_epochs, "epoch", "epochs")
-        ),
-    );
-    let mut tokens = count(all.tokens);
-    if let Some(lower) = &plan.without_split_validation {
-        let _ = write!(tokens, " (at least {})", count(lower.tokens));
-    }
-    field(out, "Tokens", &tokens);
-    field(out, "Fee", &fee_lines(plan));
+    )
 }
 
-/// The fee and its bounds, with the price it uses.
+/// The fee, its bounds and the price it uses.
 fn fee_lines(plan: &Plan) -> String {
     let Some(price) = plan.price else {
         return format!(
@@ -414,7 +461,7 @@ fn fee_lines(plan: &Plan) -> String {
         PriceSource::Override => "given",
     };
     let per_1k = format!("at {} per 1K tokens ({source})", price.per_1k_tokens);
-    let amount = |e: &plan::Estimate| {
+    let amount = |e: &Estimate| {
         e.fee
             .map_or_else(|| "too large".to_owned(), |f| f.to_string())
     };
@@ -425,33 +472,31 @@ fn fee_lines(plan: &Plan) -> String {
              split-off validation clips are not billed (undocumented)",
             amount(&plan.all_clips),
             amount(lower),
-            count(plan.samples.split_off())
+            plan.samples.split_off()
         ),
     };
     if plan.unknown_durations > 0 {
-        let _ = write!(
-            lines,
+        lines.push_str(&format!(
             "\nat least: {} of unknown duration counted as 0 s",
-            plural(plan.unknown_durations as u64, "clip", "clips")
-        );
+            plural(plan.unknown_durations, "clip", "clips")
+        ));
     }
     lines
 }
 
-fn clip_table(out: &mut String, plan: &Plan) {
+fn write_clips(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     let width = plan
         .clips
         .iter()
         .map(|c| c.path.chars().count())
+        .chain([4])
         .max()
-        .unwrap_or(0)
-        .max(4);
-    let bold = Style::new().bold();
-    let _ = writeln!(
+        .unwrap_or(4);
+    writeln!(
         out,
-        "\n  {bold}{:<width$}  {:>10}  {:>6}{bold:#}",
+        "\n  {BOLD}{:<width$}  {:>10}  {:>6}{BOLD:#}",
         "Clip", "Duration", "Billed"
-    );
+    )?;
     for clip in &plan.clips {
         let duration = clip
             .duration_s
@@ -460,33 +505,35 @@ fn clip_table(out: &mut String, plan: &Plan) {
             .billable_s
             .map_or_else(|| "—".to_owned(), |s| format!("{s} s"));
         let capped = if clip.capped { "  (capped)" } else { "" };
-        let _ = writeln!(
+        writeln!(
             out,
             "  {:<width$}  {duration:>10}  {billed:>6}{capped}",
             clip.path
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn step_table(out: &mut String, plan: &Plan) {
+/// Tokens and fee at 800, 1000 and 2000 steps, right-aligned columns.
+fn write_step_table(out: &mut dyn Write, plan: &Plan) -> io::Result<()> {
     if plan.table.is_empty() {
-        return;
+        return Ok(());
     }
+    let headers = ["Steps", "Epochs", "Tokens", "Fee"];
     let rows: Vec<[String; 4]> = plan
         .table
         .iter()
         .map(|r| {
             [
-                count(r.total_steps),
-                count(r.n_epochs),
-                count(r.tokens),
+                group_thousands(&r.total_steps.to_string()),
+                group_thousands(&r.n_epochs.to_string()),
+                group_thousands(&r.tokens.to_string()),
                 r.fee
                     .map_or_else(|| "unknown".to_owned(), |f| f.to_string()),
             ]
         })
         .collect();
-    let headers = ["Steps", "Epochs", "Tokens", "Fee"];
-    let widths: Vec<usize> = (0..4)
+    let widths: Vec<usize> = (0..headers.len())
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].chars().count())
@@ -495,87 +542,62 @@ fn step_table(out: &mut String, plan: &Plan) {
                 .unwrap_or(0)
         })
         .collect();
-    let bold = Style::new().bold();
-    let _ = writeln!(
-        out,
-        "\n{bold}Cost by run length{bold:#} (every training clip billed)"
-    );
-    let line = |cells: &[&str]| {
+    let line = |cells: &[&str]| -> String {
         cells
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:>w$}"))
+            .map(|(cell, width)| format!("{cell:>width$}"))
             .collect::<Vec<_>>()
             .join("  ")
     };
-    let _ = writeln!(out, "  {bold}{}{bold:#}", line(&headers));
+    writeln!(
+        out,
+        "\n{BOLD}Cost by run length{BOLD:#} (every training clip billed)"
+    )?;
+    writeln!(out, "  {BOLD}{}{BOLD:#}", line(&headers))?;
     for row in &rows {
         let cells: Vec<&str> = row.iter().map(String::as_str).collect();
-        let _ = writeln!(out, "  {}", line(&cells));
+        writeln!(out, "  {}", line(&cells))?;
     }
+    Ok(())
 }
 
-fn render_finding(out: &mut String, f: &Finding) {
-    let s = severity_style(f.severity);
-    let location = match &f.location.file {
-        Some(_) => format!(" {}:", f.location),
-        None => String::new(),
-    };
-    let _ = writeln!(
-        out,
-        "\n{s}{}[{}]{s:#}:{location} {}",
-        f.severity, f.rule.code, f.message
-    );
-    let _ = writeln!(out, "  = hint: {}", f.effective_hint());
-}
-
-fn gate_lines(out: &mut String, gates: &[GateResult]) {
-    if gates.is_empty() {
-        return;
-    }
-    let _ = writeln!(out);
+fn write_gates(out: &mut dyn Write, gates: &[GateResult]) -> io::Result<()> {
     for g in gates {
-        let (s, word) = match g.status {
-            GateStatus::Passed => (style(AnsiColor::Green), "passed"),
-            GateStatus::Exceeded => (style(AnsiColor::Red), "exceeded"),
-            GateStatus::Undetermined => (style(AnsiColor::Red), "undetermined"),
+        let (style, word) = match g.status {
+            GateStatus::Passed => (bold(AnsiColor::Green), "passed"),
+            GateStatus::Exceeded => (bold(AnsiColor::Red), "exceeded"),
+            GateStatus::Undetermined => (bold(AnsiColor::Red), "undetermined"),
         };
         let detail = match &g.reason {
             Some(reason) => reason.clone(),
             None => format!("planned {}", g.actual),
         };
-        let _ = writeln!(
+        writeln!(
             out,
-            "{s}{:>LABEL_WIDTH$}{s:#}  {} ≤ {}: {word}, {detail}",
+            "{style}{:>LABEL_WIDTH$}{style:#}  {} ≤ {}: {word}, {detail}",
             "Gate", g.gate, g.limit
-        );
+        )?;
     }
+    Ok(())
 }
 
-fn verdict(out: &mut String, plan: &Plan, gates: &[GateResult]) {
+fn write_verdict(out: &mut dyn Write, plan: &Plan, gates: &[GateResult]) -> io::Result<()> {
     let f = &plan.findings;
     let failed_gates = gates.iter().filter(|g| g.failed()).count();
     let ok = !f.has_errors() && failed_gates == 0;
-    let s = if ok {
-        style(AnsiColor::Green)
+    let (style, word) = if ok {
+        (bold(AnsiColor::Green), "Ready")
     } else {
-        style(AnsiColor::Red)
+        (bold(AnsiColor::Red), "Blocked")
     };
     let mut text = format!(
         "{}, {}",
-        plural(f.count(Severity::Error) as u64, "error", "errors"),
-        plural(f.count(Severity::Warning) as u64, "warning", "warnings")
+        plural(f.count(Severity::Error), "error", "errors"),
+        plural(f.count(Severity::Warning), "warning", "warnings")
     );
     if failed_gates > 0 {
-        let _ = write!(
-            text,
-            ", {} failed",
-            plural(failed_gates as u64, "gate", "gates")
-        );
+        text = format!("{text}, {} failed", plural(failed_gates, "gate", "gates"));
     }
-    let _ = writeln!(
-        out,
-        "\n{s}{:>LABEL_WIDTH$}{s:#}  {text}",
-        if ok { "Ready" } else { "Blocked" }
-    );
+    writeln!(out, "{style}{word:>LABEL_WIDTH$}{style:#}  {text}")
 }

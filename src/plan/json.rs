@@ -10,6 +10,8 @@
 //! tool            {name, version}
 //! inputs          {model, region, currency, hyper_parameters (as given), validation_set (bool),
 //!                  price_override (decimal string | null), prices_as_of}
+//! datasets        [{path, role: "training" | "validation", samples, errors, warnings}]
+//!                 (the sets read from disk; empty for --clip-seconds plans)
 //! hyper_parameters  every key with the value the plan uses (defaults applied, n_epochs planned)
 //! counts          {supplied, training, validation, validation_source: "given" | "auto_split"}
 //! steps           {per_epoch, min_n_epochs (null without samples), n_epochs,
@@ -23,7 +25,7 @@
 //!                  all_clips (money | null: the upper bound), without_split_validation
 //!                  (money | null: the lower bound), lower_bound_only (bool: durations unknown)}
 //! table           [{target_steps, n_epochs, total_steps, tokens, fee (money | null)}]
-//! findings        [{code, name, severity, file, line, column, message, hint}]
+//! findings        [{rule, name, severity, file, line, column, message, hint}]  (as in `check`)
 //! gates           [{gate: "max-cost" | "max-steps", limit, actual,
 //!                   status: "passed" | "exceeded" | "undetermined", reason?}]
 //! summary         {errors, warnings, infos, gates_failed, ok}
@@ -31,21 +33,24 @@
 
 use serde::Serialize;
 
+use super::dataset::DatasetSummary;
 use super::{Checkpoints, EvaluationPoint, Money, RECOMMENDED_STEPS, SampleCounts};
 use super::{ClipBilling, GateResult, Plan, PriceSource, StepTarget, Steps};
 use crate::hyper::{HyperParams, ResolvedHyperParams};
 use crate::models::{PRICES_AS_OF, Region};
-use crate::rules::{Finding, Severity};
+use crate::report::json::{JsonFinding, Tool};
+use crate::rules::Severity;
 
 /// Version of the document below; see the module documentation.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// The whole JSON document of a plan and its gates.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub struct PlanDocument<'a> {
     schema_version: u32,
     tool: Tool,
     inputs: Inputs<'a>,
+    datasets: &'a [DatasetSummary],
     hyper_parameters: &'a ResolvedHyperParams,
     counts: &'a SampleCounts,
     steps: StepsJson<'a>,
@@ -54,15 +59,9 @@ pub struct PlanDocument<'a> {
     tokens: Tokens,
     fee: Fee,
     table: &'a [StepTarget],
-    findings: Vec<FindingJson<'a>>,
+    findings: Vec<JsonFinding<'a>>,
     gates: &'a [GateResult],
     summary: Summary,
-}
-
-#[derive(Debug, Serialize)]
-struct Tool {
-    name: &'static str,
-    version: &'static str,
 }
 
 #[derive(Debug, Serialize)]
@@ -109,33 +108,6 @@ struct Fee {
 }
 
 #[derive(Debug, Serialize)]
-struct FindingJson<'a> {
-    code: &'static str,
-    name: &'static str,
-    severity: Severity,
-    file: Option<&'a str>,
-    line: Option<usize>,
-    column: Option<usize>,
-    message: &'a str,
-    hint: &'a str,
-}
-
-impl<'a> From<&'a Finding> for FindingJson<'a> {
-    fn from(f: &'a Finding) -> Self {
-        FindingJson {
-            code: f.rule.code,
-            name: f.rule.name,
-            severity: f.severity,
-            file: f.location.file.as_deref(),
-            line: f.location.line,
-            column: f.location.column,
-            message: &f.message,
-            hint: f.effective_hint(),
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
 struct Summary {
     errors: usize,
     warnings: usize,
@@ -146,16 +118,14 @@ struct Summary {
 }
 
 impl<'a> PlanDocument<'a> {
-    pub fn new(plan: &'a Plan, gates: &'a [GateResult]) -> Self {
+    /// The document of `plan`, evaluated against `gates`, made from `datasets`.
+    pub fn new(plan: &'a Plan, gates: &'a [GateResult], datasets: &'a [DatasetSummary]) -> Self {
         let findings = &plan.findings;
         let gates_failed = gates.iter().filter(|g| g.failed()).count();
         let split = plan.without_split_validation.as_ref();
         PlanDocument {
             schema_version: SCHEMA_VERSION,
-            tool: Tool {
-                name: env!("CARGO_PKG_NAME"),
-                version: env!("CARGO_PKG_VERSION"),
-            },
+            tool: Tool::current(),
             inputs: Inputs {
                 model: plan.model.name,
                 region: plan.region,
@@ -168,6 +138,7 @@ impl<'a> PlanDocument<'a> {
                     .map(|p| p.per_1k_tokens.amount.to_string()),
                 prices_as_of: PRICES_AS_OF,
             },
+            datasets,
             hyper_parameters: &plan.hyper,
             counts: &plan.samples,
             steps: StepsJson {
@@ -194,7 +165,7 @@ impl<'a> PlanDocument<'a> {
                 lower_bound_only: plan.unknown_durations > 0,
             },
             table: &plan.table,
-            findings: findings.iter().map(FindingJson::from).collect(),
+            findings: findings.iter().map(JsonFinding::from).collect(),
             gates,
             summary: Summary {
                 errors: findings.count(Severity::Error),

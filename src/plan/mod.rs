@@ -10,6 +10,7 @@
 //! validation clips billed?) the plan shows both figures and labels the bound.
 
 pub mod billing;
+pub mod dataset;
 pub mod gates;
 pub mod json;
 pub mod schedule;
@@ -22,6 +23,9 @@ use crate::hyper::{HyperParams, ResolvedHyperParams};
 use crate::models::{ModelProfile, Region};
 use crate::rules::{self, Findings};
 
+/// A training clip and its duration, as `check` reports it.
+pub use crate::check::Clip;
+
 pub use billing::{Estimate, Money, PriceSource, UnitPrice};
 pub use gates::{GateResult, GateStatus, Gates};
 pub use schedule::{Checkpoints, EpochsSource, EvaluationPoint, Steps};
@@ -32,15 +36,6 @@ pub const RECOMMENDED_STEPS: u64 = 800;
 
 /// Total step counts of the "what would it cost" table.
 pub const STEP_TARGETS: [u64; 3] = [800, 1000, 2000];
-
-/// One training clip.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Clip {
-    /// Dataset-relative path, as written in `data.jsonl`.
-    pub path: String,
-    /// `None` when the media could not be read.
-    pub duration_s: Option<f64>,
-}
 
 /// Everything a plan depends on.
 #[derive(Debug, Clone)]
@@ -142,53 +137,41 @@ pub fn estimate(input: &PlanInput) -> Plan {
     let hyper = planned.resolve(model);
     let checkpoints = Checkpoints::new(&steps, hyper.eval_epochs, hyper.save_total_limit);
 
-    let cap = model.max_clip_seconds;
     let clips: Vec<ClipBilling> = input
         .training
         .iter()
-        .map(|clip| {
-            let billable_s = clip
-                .duration_s
-                .and_then(|d| billing::billable_seconds(d, cap));
-            ClipBilling {
-                path: clip.path.clone(),
-                duration_s: clip.duration_s,
-                billable_s,
-                capped: billable_s.is_some()
-                    && clip.duration_s.is_some_and(|d| d.round() > f64::from(cap)),
-            }
-        })
+        .map(|clip| bill(clip, model.max_clip_seconds))
         .collect();
-    let unknown_durations = clips.iter().filter(|c| c.billable_s.is_none()).count();
-
+    let seconds: Vec<u32> = clips.iter().map(|c| c.billable_s.unwrap_or(0)).collect();
     let price = billing::unit_price(model, input.region, input.price_override);
-    let seconds = || clips.iter().map(|c| c.billable_s.unwrap_or(0));
-    let estimate_for = |seconds: Vec<u32>, n_epochs: u32| {
-        Estimate::new(seconds, hyper.max_pixels, n_epochs, price.as_ref())
-    };
-    let all_clips = estimate_for(seconds().collect(), hyper.n_epochs);
-    let without_split_validation = (samples.split_off() > 0).then(|| {
-        // Which clips the platform splits off is undocumented; dropping the longest gives a
-        // true lower bound.
-        let mut longest_first: Vec<u32> = seconds().collect();
-        longest_first.sort_unstable_by(|a, b| b.cmp(a));
-        estimate_for(
-            longest_first.split_off(samples.split_off().min(longest_first.len())),
-            hyper.n_epochs,
+    let estimate_for = |seconds: &[u32], n_epochs: u32| {
+        Estimate::new(
+            seconds.iter().copied(),
+            hyper.max_pixels,
+            n_epochs,
+            price.as_ref(),
         )
+    };
+    let all_clips = estimate_for(&seconds, hyper.n_epochs);
+    let without_split_validation = (samples.split_off() > 0).then(|| {
+        // Which clips the platform splits off is undocumented; leaving out the longest gives
+        // a true lower bound.
+        let mut longest_first = seconds.clone();
+        longest_first.sort_unstable_by(|a, b| b.cmp(a));
+        let kept = longest_first.get(samples.split_off()..).unwrap_or(&[]);
+        estimate_for(kept, hyper.n_epochs)
     });
     let table = STEP_TARGETS
         .iter()
         .filter_map(|&target| {
-            let n_epochs = schedule::epochs_for(target, steps.per_epoch)?;
-            let n_epochs = u32::try_from(n_epochs).ok()?;
-            let e = estimate_for(seconds().collect(), n_epochs);
+            let n_epochs = u32::try_from(schedule::epochs_for(target, steps.per_epoch)?).ok()?;
+            let estimate = estimate_for(&seconds, n_epochs);
             Some(StepTarget {
                 target_steps: target,
                 n_epochs,
                 total_steps: u64::from(n_epochs) * steps.per_epoch,
-                tokens: e.tokens,
-                fee: e.fee,
+                tokens: estimate.tokens,
+                fee: estimate.fee,
             })
         })
         .collect();
@@ -213,12 +196,13 @@ pub fn estimate(input: &PlanInput) -> Plan {
         input.region,
         input.price_override.is_some(),
     ));
-    findings.extend(
-        clips
-            .iter()
-            .filter(|c| c.billable_s.is_none())
-            .map(|c| rules::hyper::duration_unknown(&c.path)),
-    );
+    let unknown: Vec<&str> = clips
+        .iter()
+        .filter(|c| c.billable_s.is_none())
+        .map(|c| c.path.as_str())
+        .collect();
+    let unknown_durations = unknown.len();
+    findings.extend(rules::hyper::durations_unknown(&unknown));
     findings.finish();
 
     Plan {
@@ -236,6 +220,19 @@ pub fn estimate(input: &PlanInput) -> Plan {
         unknown_durations,
         table,
         findings,
+    }
+}
+
+/// What `clip` bills under a cap of `cap` seconds.
+fn bill(clip: &Clip, cap: u32) -> ClipBilling {
+    let billable_s = clip
+        .duration_s
+        .and_then(|d| billing::billable_seconds(d, cap));
+    ClipBilling {
+        path: clip.path.clone(),
+        duration_s: clip.duration_s,
+        billable_s,
+        capped: billable_s.is_some() && clip.duration_s.is_some_and(|d| d.round() > f64::from(cap)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The automatic validation split (spec §4.2, rounding per §4.3).
+//! How a plan's samples divide into training and validation: a given validation set, or the
+//! automatic split of [`crate::split`] (spec §4.2, §4.3) with the user's `split`.
 
 use std::str::FromStr;
 
@@ -58,38 +59,36 @@ pub fn divide(
             validation_source: ValidationSource::Given,
         };
     }
-    let cap = usize::try_from(max_split_val_dataset_sample).unwrap_or(usize::MAX);
-    let validation = split_off_count(supplied, split).min(cap);
+    let (training, validation) = crate::split::auto_split(
+        supplied as u64,
+        split_decimal(split),
+        u64::from(max_split_val_dataset_sample),
+    );
+    // Both are at most `supplied`, so they fit in usize.
     SampleCounts {
         supplied,
-        training: supplied - validation,
-        validation,
+        training: usize::try_from(training).unwrap_or(supplied),
+        validation: usize::try_from(validation).unwrap_or(0),
         validation_source: ValidationSource::AutoSplit,
     }
 }
 
-/// `total − floor(total × split)`, before the cap. Out-of-range values (rule H006) are clamped:
-/// nothing is split off at or above 1 (or for NaN), everything at or below 0.
-fn split_off_count(total: usize, split: f64) -> usize {
+/// `split` as the exact decimal [`crate::split::auto_split`] works with. Out-of-range values
+/// (rule H006) are clamped into `0..=1`, where the formula splits off everything at 0 and
+/// nothing at 1 (and NaN counts as 1); a split too small to write as a decimal counts as 0.
+pub fn split_decimal(split: f64) -> Decimal {
     if split.is_nan() || split >= 1.0 {
-        return 0;
+        Decimal::ONE
+    } else if split <= 0.0 {
+        Decimal::ZERO
+    } else {
+        exact_decimal(split).unwrap_or(Decimal::ZERO)
     }
-    if split <= 0.0 {
-        return total;
-    }
-    // With 0 < split < 1 the product stays below `total`, so `kept` fits; a split too small to
-    // be written as a decimal keeps nothing.
-    let kept = exact_decimal(split)
-        .and_then(|split| Decimal::from(total).checked_mul(split))
-        .and_then(|product| u64::try_from(product.floor()).ok())
-        .and_then(|kept| usize::try_from(kept).ok())
-        .unwrap_or(0);
-    total - kept.min(total)
 }
 
 /// The decimal the user wrote: Rust prints an `f64` as the shortest decimal that reads back to
 /// the same value, which is the literal of the config file or the flag.
-pub(crate) fn exact_decimal(value: f64) -> Option<Decimal> {
+fn exact_decimal(value: f64) -> Option<Decimal> {
     if !value.is_finite() {
         return None;
     }

@@ -363,7 +363,7 @@ fn json_document_has_the_documented_keys() {
         max_steps: None,
     }
     .evaluate(&p);
-    let doc = serde_json::to_value(json::PlanDocument::new(&p, &gates)).unwrap();
+    let doc = serde_json::to_value(json::PlanDocument::new(&p, &gates, &[])).unwrap();
     let keys: Vec<&str> = doc
         .as_object()
         .unwrap()

@@ -151,7 +151,7 @@ pub const DURATION_UNKNOWN: Rule = Rule {
     code: "H015",
     name: "clip-duration-unknown",
     severity: Warning,
-    summary: "A training clip's duration could not be read; the fee is a lower bound.",
+    summary: "Training clips whose duration could not be read; the fee is a lower bound.",
     why: "Tokens are billed per second of every training clip; a clip of unknown length is \
           counted as 0 s.",
     fix: "Fix or re-encode the clip (`wanft check` says what is wrong with it).",
@@ -403,13 +403,25 @@ pub fn check_price(model: &ModelProfile, region: Region, override_given: bool) -
     })
 }
 
-/// H015: the clip at `path` has no known duration.
-pub fn duration_unknown(path: &str) -> Finding {
-    Finding::new(
+/// H015: some training clips have no known duration. One finding for all of them: `check`
+/// already reports each unreadable file, the plan only needs to say that its fee is a floor.
+pub fn durations_unknown(paths: &[&str]) -> Option<Finding> {
+    const NAMED: usize = 3;
+    let (named, rest) = paths.split_at(paths.len().min(NAMED));
+    let first = *named.first()?;
+    let mut list = named.join(", ");
+    if !rest.is_empty() {
+        list.push_str(&format!(" and {} more", rest.len()));
+    }
+    let (count, location) = match paths.len() {
+        1 => ("1 clip".to_owned(), Location::file(first)),
+        n => (format!("{n} clips"), Location::dataset()),
+    };
+    Some(Finding::new(
         &DURATION_UNKNOWN,
-        Location::file(path),
-        "duration unknown: the clip is counted as 0 s, so the fee is a lower bound",
-    )
+        location,
+        format!("{count} of unknown duration ({list}) counted as 0 s: the fee is a lower bound"),
+    ))
 }
 
 #[cfg(test)]
@@ -546,6 +558,15 @@ mod tests {
         assert!(check_price(wan27, Region::ApSoutheast1, false).is_some());
         assert!(check_price(wan27, Region::ApSoutheast1, true).is_none());
         assert!(check_price(wan27, Region::CnBeijing, false).is_none());
+        assert!(durations_unknown(&[]).is_none());
+        let one = durations_unknown(&["a.mp4"]).unwrap();
+        assert_eq!(one.location.file.as_deref(), Some("a.mp4"));
+        let many = durations_unknown(&["a", "b", "c", "d", "e"]).unwrap();
+        assert_eq!(many.location, Location::dataset());
+        assert!(
+            many.message
+                .starts_with("5 clips of unknown duration (a, b, c and 2 more)")
+        );
         assert!(check_steps(800, Some(267), 50).is_none());
         let short = check_steps(799, Some(267), 50).unwrap();
         assert_eq!(short.effective_hint(), "set n_epochs to at least 267");
