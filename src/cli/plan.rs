@@ -38,11 +38,14 @@ pub struct PlanArgs {
     /// Region: cn-beijing (CNY) or ap-southeast-1 (USD) [default: `region` of wanft.toml].
     #[arg(long, value_name = "REGION")]
     pub region: Option<Region>,
-    #[command(flatten)]
-    pub hyper: HyperArgs,
     /// Price per 1,000 tokens in the region's currency, replacing the built-in price list.
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
     pub price: Option<Decimal>,
+    /// Output format (json: the versioned schema of `wanft::plan::json`).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    #[command(flatten)]
+    pub hyper: HyperArgs,
     /// Exit with status 1 when the fee exceeds AMOUNT (equal passes; an unknown fee fails).
     #[arg(long, value_name = "AMOUNT", value_parser = parse_amount, help_heading = "Gates")]
     pub max_cost: Option<Decimal>,
@@ -66,9 +69,6 @@ pub struct PlanArgs {
         help_heading = "What if"
     )]
     pub validation_samples: Option<usize>,
-    /// Output format (json: the versioned schema of `wanft::plan::json`).
-    #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -79,9 +79,7 @@ pub enum Format {
 
 /// Every hyper-parameter of spec §4 as a flag; reusable by any command that creates a job.
 #[derive(Debug, Clone, Default, clap::Args)]
-#[command(
-    next_help_heading = "Hyper-parameters [default: [hyper_parameters] of wanft.toml, else the model's]"
-)]
+#[command(next_help_heading = "Hyper-parameters (default: wanft.toml, else the model's)")]
 pub struct HyperArgs {
     /// Passes over the training set [default: the fewest reaching 800 steps].
     #[arg(long, value_name = "N")]
@@ -89,6 +87,7 @@ pub struct HyperArgs {
     /// Samples per step (fixed per model).
     #[arg(long, value_name = "N")]
     pub batch_size: Option<u32>,
+    /// Step size of training (keep the default 2e-5 unless tested).
     #[arg(long, value_name = "RATE")]
     pub learning_rate: Option<f64>,
     /// Epochs between evaluation points (at least n_epochs / 10).
@@ -106,8 +105,10 @@ pub struct HyperArgs {
     /// Checkpoints kept (the most recent).
     #[arg(long, value_name = "N")]
     pub save_total_limit: Option<u32>,
+    /// LoRA capacity; a power of two.
     #[arg(long, value_name = "N")]
     pub lora_rank: Option<u32>,
+    /// LoRA update scale; a power of two.
     #[arg(long, value_name = "N")]
     pub lora_alpha: Option<u32>,
     /// wan2.7-i2v only: i2v or kf2v.
