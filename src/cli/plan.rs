@@ -170,7 +170,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
         .hyper_parameters
         .overridden_by(&args.hyper.to_params());
     let bar = Bar::new(!global.quiet && args.format == Format::Text);
-    let datasets = clips(args, &config, model, &hyper, &bar)?;
+    let datasets = read_datasets(args, &config, model, &hyper, &bar)?;
     let input = PlanInput {
         model,
         region,
@@ -212,7 +212,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
 
 /// The training clips and the validation set size: from `--clip-seconds`, else the datasets
 /// (flags first, then `[dataset]` of wanft.toml).
-fn clips(
+fn read_datasets(
     args: &PlanArgs,
     config: &Config,
     model: &'static ModelProfile,
@@ -295,8 +295,8 @@ fn field(out: &mut dyn Write, label: &str, value: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// `n` as a `usize` for [`plural`]; counts beyond it only arise from absurd inputs.
-fn n(value: impl TryInto<usize>) -> usize {
+/// `value` as a `usize` for [`plural`]; counts beyond it only arise from absurd inputs.
+fn as_count(value: impl TryInto<usize>) -> usize {
     value.try_into().unwrap_or(usize::MAX)
 }
 
@@ -359,7 +359,7 @@ fn write_summary(out: &mut dyn Write, plan: &Plan, datasets: &[DatasetSummary]) 
             "{} s × max_pixels {} / 1024 × {}",
             group_thousands(&all.billable_seconds.to_string()),
             plan.hyper.max_pixels,
-            plural(n(plan.hyper.n_epochs), "epoch", "epochs")
+            plural(as_count(plan.hyper.n_epochs), "epoch", "epochs")
         ),
     )?;
     let mut tokens = group_thousands(&all.tokens.to_string());
@@ -396,9 +396,9 @@ fn steps_lines(plan: &Plan) -> String {
     let st = &plan.steps;
     let mut lines = format!(
         "{} × {} = {} (batch_size {})",
-        plural(n(st.per_epoch), "step/epoch", "steps/epoch"),
-        plural(n(st.n_epochs), "epoch", "epochs"),
-        plural(n(st.total), "step", "steps"),
+        plural(as_count(st.per_epoch), "step/epoch", "steps/epoch"),
+        plural(as_count(st.n_epochs), "epoch", "epochs"),
+        plural(as_count(st.total), "step", "steps"),
         plan.hyper.batch_size
     );
     match (st.n_epochs_source, st.min_n_epochs) {
@@ -440,8 +440,8 @@ fn checkpoint_lines(plan: &Plan) -> String {
     format!(
         "every {} ({}), {} in all, the last {} kept (save_total_limit {})\nkept: \
          checkpoint-{}",
-        plural(n(cp.every_epochs), "epoch", "epochs"),
-        plural(n(cp.every_steps), "step", "steps"),
+        plural(as_count(cp.every_epochs), "epoch", "epochs"),
+        plural(as_count(cp.every_steps), "step", "steps"),
         cp.count,
         cp.kept,
         cp.save_total_limit,
