@@ -12,10 +12,13 @@
 //! ```
 
 pub mod check;
+pub mod config;
 pub mod dataset;
+pub mod hyper;
 pub mod media;
 pub mod models;
 pub mod pack;
+pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod rules;

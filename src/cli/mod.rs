@@ -1,9 +1,12 @@
 //! Command-line front end: parse arguments, call the library, render, map outcomes to exit codes.
 
 mod check;
+mod init;
+mod plan;
 mod progress;
 mod rules;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +43,9 @@ pub struct GlobalArgs {
     /// Print more detail (repeat for more).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Project file to use instead of ./wanft.toml.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -57,6 +63,10 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Explain a rule: what it checks, why the platform cares, how to fix it.
     Explain(rules::ExplainArgs),
+    /// Plan a job: steps, checkpoints, tokens and fee, with budget gates for CI.
+    Plan(Box<plan::PlanArgs>),
+    /// Write a commented wanft.toml into the current folder.
+    Init(init::InitArgs),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
@@ -67,6 +77,8 @@ pub fn main() -> ExitCode {
         Command::Check(args) => check::run(args, &cli.global),
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
+        Command::Plan(args) => plan::run(args, &cli.global),
+        Command::Init(args) => init::run(args, &cli.global),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

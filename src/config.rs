@@ -1,0 +1,465 @@
+//! `wanft.toml`: the project file that records a fine-tuning project's choices once, so that
+//! `check`, `plan`, `pack` and the API commands agree (the commented template is
+//! `templates/wanft.toml`, written by `wanft init`).
+//!
+//! Lookup: `--config PATH`, else `wanft.toml` in the current folder, else none. Command-line
+//! flags override the file. Relative paths in `[dataset]` are relative to the file's folder.
+//! Unknown keys and ill-typed values are errors that name the line, because a silently ignored
+//! key (`n_epoch = 800`) would plan and train something else than intended. The API key is
+//! refused: the file is meant to be committed; the key comes from `DASHSCOPE_API_KEY`.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use rust_decimal::Decimal;
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
+use crate::hyper::HyperParams;
+use crate::models::{self, ModelProfile, Region, TaskType};
+
+/// The file name looked up in the current folder.
+pub const FILE_NAME: &str = "wanft.toml";
+
+/// The commented template `wanft init` writes.
+pub const TEMPLATE: &str = include_str!("../templates/wanft.toml");
+
+/// Keys that would hold the API key, refused wherever they appear.
+const SECRET_KEYS: &[&str] = &["api_key", "dashscope_api_key"];
+
+/// A parsed `wanft.toml`. Every setting is optional; commands fall back to flags and defaults.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Base model to fine-tune.
+    #[serde(default, deserialize_with = "model_profile")]
+    pub model: Option<&'static ModelProfile>,
+    #[serde(default, deserialize_with = "region")]
+    pub region: Option<Region>,
+    #[serde(default)]
+    pub dataset: DatasetSection,
+    #[serde(default)]
+    pub hyper_parameters: HyperParams,
+    #[serde(default)]
+    pub plan: PlanSection,
+    #[serde(default)]
+    pub deploy: DeploySection,
+    #[serde(default)]
+    pub api: ApiSection,
+    /// The file this was read from (empty for text parsed without a file).
+    #[serde(skip)]
+    pub path: PathBuf,
+}
+
+/// `[dataset]`: where the samples are and how to read them.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetSection {
+    /// Training set(s): folders or zips; one path or a list.
+    #[serde(default, deserialize_with = "one_or_many_paths")]
+    pub training: Vec<PathBuf>,
+    /// Validation set(s); giving one disables the automatic split.
+    #[serde(default, deserialize_with = "one_or_many_paths")]
+    pub validation: Vec<PathBuf>,
+    /// `i2v` (first frame) or `kf2v` (first and last frame).
+    #[serde(default)]
+    pub mode: Option<TaskType>,
+    /// The rare token that anchors the effect in every prompt.
+    #[serde(default)]
+    pub trigger: Option<String>,
+}
+
+/// `[plan]`: price override and budget gates.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanSection {
+    /// Price per 1,000 tokens in the region's currency, replacing the built-in list.
+    #[serde(default, deserialize_with = "amount")]
+    pub price: Option<Decimal>,
+    /// Highest acceptable fee (`wanft plan` exits 1 above it).
+    #[serde(default, deserialize_with = "amount")]
+    pub max_cost: Option<Decimal>,
+    /// Highest acceptable number of training steps.
+    #[serde(default)]
+    pub max_steps: Option<u64>,
+}
+
+/// `[deploy]`: the `aigc_config` of a deployment (spec §6.15).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeploySection {
+    /// `true`: the caller's prompt is used verbatim; `false`: prompts are written from
+    /// `prompt`.
+    #[serde(default)]
+    pub use_input_prompt: Option<bool>,
+    /// Captioning instruction, template and example, used when `use_input_prompt` is false.
+    #[serde(default)]
+    pub prompt: Option<String>,
+    /// Fallback prompt when captioning fails.
+    #[serde(default)]
+    pub lora_prompt_default: Option<String>,
+}
+
+/// `[api]`: where the API is (a local emulator, for instance). Never the key.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSection {
+    /// Replaces the region's host, e.g. `http://127.0.0.1:8080`.
+    #[serde(default, deserialize_with = "http_url")]
+    pub base_url: Option<String>,
+}
+
+/// Why a `wanft.toml` could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    /// A syntax error, an unknown key or a bad value, at `line`:`column` when known.
+    #[error("{}{}: {message}", path.display(), position(*line, *column))]
+    Invalid {
+        path: PathBuf,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+}
+
+fn position(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    }
+}
+
+impl Config {
+    /// Parses `text`, read from `path` (used for messages and to resolve relative paths).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(|err| {
+            let (line, column) = err
+                .span()
+                .and_then(|span| line_and_column(text, span.start))
+                .unzip();
+            ConfigError::Invalid {
+                path: path.to_owned(),
+                line,
+                column,
+                message: explain(err.message()),
+            }
+        })?;
+        config.path = path.to_owned();
+        let dir = config.dir().to_owned();
+        for p in config
+            .dataset
+            .training
+            .iter_mut()
+            .chain(config.dataset.validation.iter_mut())
+        {
+            if p.is_relative() {
+                *p = dir.join(&*p);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Reads and parses the file at `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    /// The project file: `explicit` (`--config`, which must exist), else `wanft.toml` in `cwd`
+    /// when there is one.
+    pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Option<Config>, ConfigError> {
+        if let Some(path) = explicit {
+            return Config::load(path).map(Some);
+        }
+        let path = cwd.join(FILE_NAME);
+        if path.is_file() {
+            Config::load(&path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The folder relative dataset paths are resolved against.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().unwrap_or(Path::new(""))
+    }
+}
+
+/// Writes [`TEMPLATE`] to `path`; an existing file is an `AlreadyExists` error unless
+/// `overwrite`.
+pub fn write_template(path: &Path, overwrite: bool) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true);
+    if overwrite {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    options.open(path)?.write_all(TEMPLATE.as_bytes())
+}
+
+/// 1-based line and column (in characters) of byte `offset` in `text`.
+fn line_and_column(text: &str, offset: usize) -> Option<(usize, usize)> {
+    let before = text.get(..offset)?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Some((
+        before.matches('\n').count() + 1,
+        before[line_start..].chars().count() + 1,
+    ))
+}
+
+/// Turns serde's message for a secret key into advice. The message names the key only, never
+/// its value, and no source line is quoted, so the key cannot leak through an error.
+fn explain(message: &str) -> String {
+    let secret = SECRET_KEYS
+        .iter()
+        .find(|key| message.starts_with(&format!("unknown field `{key}`")));
+    match secret {
+        Some(key) => format!(
+            "`{key}` is not allowed in {FILE_NAME}: the file is meant to be committed; set the \
+             DASHSCOPE_API_KEY environment variable instead"
+        ),
+        None => message.trim_end().to_owned(),
+    }
+}
+
+fn model_profile<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<&'static ModelProfile>, D::Error> {
+    let name = String::deserialize(d)?;
+    models::lookup(&name).map(Some).map_err(D::Error::custom)
+}
+
+fn region<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Region>, D::Error> {
+    let id = String::deserialize(d)?;
+    Region::from_str(&id).map(Some).map_err(D::Error::custom)
+}
+
+/// A non-negative amount of money, written as a number (`0.32`) or a string (`"0.32"`).
+fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let value = <Decimal as Deserialize>::deserialize(d)?;
+    if value.is_sign_negative() && !value.is_zero() {
+        return Err(D::Error::custom(format!(
+            "amount {value} is negative; expected 0 or more"
+        )));
+    }
+    Ok(Some(value))
+}
+
+fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let url = String::deserialize(d)?;
+    let has_scheme = url.starts_with("http://") || url.starts_with("https://");
+    if !has_scheme || url.chars().any(char::is_whitespace) {
+        return Err(D::Error::custom(format!(
+            "`{url}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)"
+        )));
+    }
+    Ok(Some(url.trim_end_matches('/').to_owned()))
+}
+
+/// `"train"` or `["train-a", "train-b"]`.
+fn one_or_many_paths<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<PathBuf>, D::Error> {
+    struct Visitor;
+    impl<'de> serde::de::Visitor<'de> for Visitor {
+        type Value = Vec<PathBuf>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a path or a list of paths")
+        }
+
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![PathBuf::from(v)])
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> Result<Self::Value, A::Error> {
+            let mut paths = Vec::new();
+            while let Some(p) = seq.next_element::<PathBuf>()? {
+                paths.push(p);
+            }
+            Ok(paths)
+        }
+    }
+    d.deserialize_any(Visitor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("project/wanft.toml"))
+    }
+
+    fn error_at(text: &str) -> (Option<usize>, String) {
+        match parse(text) {
+            Err(ConfigError::Invalid { line, message, .. }) => (line, message),
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn full_file() {
+        let c = parse(
+            r#"
+model = "wan2.7-i2v"
+region = "ap-southeast-1"
+
+[dataset]
+training = ["train", "/abs/more"]
+validation = "val.zip"
+mode = "kf2v"
+trigger = "q7zx3k"
+
+[hyper_parameters]
+n_epochs = 800
+learning_rate = 2.0E-5
+split = 0.85
+task_type = "kf2v"
+
+[plan]
+price = 0.3
+max_cost = "150.5"
+max_steps = 5000
+
+[deploy]
+use_input_prompt = false
+prompt = "describe"
+lora_prompt_default = "Then the q7zx3k effect begins."
+
+[api]
+base_url = "http://127.0.0.1:8080/"
+"#,
+        )
+        .unwrap();
+        assert_eq!(c.model.unwrap().name, "wan2.7-i2v");
+        assert_eq!(c.region, Some(Region::ApSoutheast1));
+        assert_eq!(
+            c.dataset.training,
+            [PathBuf::from("project/train"), PathBuf::from("/abs/more")]
+        );
+        assert_eq!(c.dataset.validation, [PathBuf::from("project/val.zip")]);
+        assert_eq!(c.dataset.mode, Some(TaskType::Kf2v));
+        assert_eq!(c.hyper_parameters.n_epochs, Some(800));
+        assert_eq!(c.hyper_parameters.split, Some(0.85));
+        assert_eq!(c.hyper_parameters.task_type, Some(TaskType::Kf2v));
+        assert_eq!(c.plan.price, Some(Decimal::from_str("0.3").unwrap()));
+        assert_eq!(c.plan.max_cost, Some(Decimal::from_str("150.5").unwrap()));
+        assert_eq!(c.plan.max_steps, Some(5000));
+        assert_eq!(c.deploy.use_input_prompt, Some(false));
+        assert_eq!(c.api.base_url.as_deref(), Some("http://127.0.0.1:8080"));
+    }
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        let c = parse("").unwrap();
+        assert!(c.model.is_none() && c.region.is_none());
+        assert_eq!(c.hyper_parameters, HyperParams::default());
+    }
+
+    #[test]
+    fn unknown_keys_name_their_line() {
+        let (line, message) =
+            error_at("model = \"wan2.7-i2v\"\n\n[hyper_parameters]\nn_epoch = 800\n");
+        assert_eq!(line, Some(4));
+        assert!(message.contains("n_epoch"), "{message}");
+        let (line, _) = error_at("[plan]\nbudget = 3\n");
+        assert_eq!(line, Some(2));
+    }
+
+    #[test]
+    fn bad_values_name_their_line() {
+        let (line, message) = error_at("\n\nmodel = \"wan9\"\n");
+        assert_eq!(line, Some(3));
+        assert!(message.contains("wan2.5-i2v-preview"), "{message}");
+        let (line, message) = error_at("[hyper_parameters]\nn_epochs = -3\n");
+        assert_eq!(line, Some(2));
+        assert!(!message.is_empty());
+        let (line, _) = error_at("[plan]\nprice = -1\n");
+        assert_eq!(line, Some(2));
+        let (line, _) = error_at("region = \"mars\"\n");
+        assert_eq!(line, Some(1));
+        let (line, _) = error_at("[api]\nbase_url = \"ftp://x\"\n");
+        assert_eq!(line, Some(2));
+        let (line, _) = error_at("[dataset]\nmode = \"t2v\"\n");
+        assert_eq!(line, Some(2));
+    }
+
+    #[test]
+    fn api_key_is_refused_without_echoing_it() {
+        let secret = "sk-0123456789abcdef";
+        for text in [
+            format!("api_key = \"{secret}\"\n"),
+            format!("[api]\nbase_url = \"http://x\"\napi_key = \"{secret}\"\n"),
+        ] {
+            let err = parse(&text).unwrap_err();
+            let shown = err.to_string();
+            assert!(shown.contains("DASHSCOPE_API_KEY"), "{shown}");
+            assert!(!shown.contains(secret), "{shown}");
+            assert!(!format!("{err:?}").contains(secret));
+        }
+    }
+
+    #[test]
+    fn line_and_column_count_characters() {
+        assert_eq!(line_and_column("ab\ncdé\nx", 8), Some((3, 1)));
+        assert_eq!(line_and_column("é = 1", 3), Some((1, 3)));
+        assert_eq!(line_and_column("é", 1), None);
+    }
+
+    #[test]
+    fn template_parses_and_documents_every_key() {
+        let c = parse(TEMPLATE).expect("the template parses");
+        assert!(c.model.is_some() && c.region.is_some());
+        // Every commented `# key = value` line must also parse once uncommented: the template
+        // documents real keys with valid values.
+        let uncommented: String = TEMPLATE
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(rest) if is_assignment(rest) => rest,
+                _ => line,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let all = parse(&uncommented).expect("the uncommented template parses");
+        for key in HyperParams::KEYS {
+            assert!(
+                uncommented.contains(&format!("\n{key} = ")),
+                "the template does not show {key}"
+            );
+        }
+        assert!(all.plan.price.is_some() && all.plan.max_cost.is_some());
+        assert!(all.deploy.prompt.is_some() && all.api.base_url.is_some());
+    }
+
+    fn is_assignment(line: &str) -> bool {
+        line.split_once(" = ")
+            .is_some_and(|(key, _)| key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+    }
+
+    #[test]
+    fn discover_prefers_the_explicit_path() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(Config::discover(None, dir.path()).unwrap().is_none());
+        let missing = dir.path().join("other.toml");
+        assert!(matches!(
+            Config::discover(Some(&missing), dir.path()),
+            Err(ConfigError::Read { .. })
+        ));
+        write_template(&dir.path().join(FILE_NAME), false).unwrap();
+        assert!(Config::discover(None, dir.path()).unwrap().is_some());
+        let again = write_template(&dir.path().join(FILE_NAME), false).unwrap_err();
+        assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
+        write_template(&dir.path().join(FILE_NAME), true).unwrap();
+    }
+}
