@@ -2,10 +2,10 @@
 //! format shows it.
 //!
 //! The `imagesize` crate reads sizes from an in-memory copy of the first bytes for the formats that
-//! keep them there (PNG, GIF, TIFF, HEIF/AVIF). JPEG, BMP and WEBP are read by hand: a JPEG's
-//! frame header can sit after many kilobytes of metadata that are skipped rather than read (and
-//! `imagesize` seeks backwards to find it), BMP stores top-down images with a negative height,
-//! and a lossy WEBP keeps scaling bits next to its width and height.
+//! keep them there (PNG, GIF, HEIF/AVIF). The others are read by hand: a JPEG's frame header can
+//! sit after many kilobytes of metadata that are skipped rather than read (and `imagesize` seeks
+//! backwards to find it), a TIFF directory is often at the end of the file, BMP stores top-down
+//! images with a negative height, and a lossy WEBP keeps scaling bits next to its width and height.
 
 use std::io::{Read, Seek};
 
@@ -13,7 +13,7 @@ use super::forward::ForwardReader;
 use super::{ImageFormat, ImageInfo, MediaError, SNIFF_LEN, Sniffed, array_at, sniff};
 
 /// How many of the first bytes `imagesize` sees for formats whose header may be longer than the
-/// sniffed bytes (TIFF directories, HEIF `meta` boxes).
+/// sniffed bytes (HEIF `meta` boxes).
 const LONG_HEADER_LEN: usize = 64 << 10;
 
 /// How far from the end an end marker is looked for: encoders and transfers sometimes pad files.
@@ -68,8 +68,13 @@ pub(super) fn probe_from<R: Read + Seek>(
             let (width, height) = imagesize_from_head(source, format, SNIFF_LEN)?;
             (width, height, None)
         }
-        ImageFormat::Tiff | ImageFormat::Heif | ImageFormat::Avif => {
-            // Not accepted by the platform: the size is a courtesy for the message.
+        // Not accepted by the platform: the size is a courtesy for the message.
+        ImageFormat::Tiff => {
+            let (width, height) = tiff_size(source, &head)
+                .map_err(|_| MediaError::UnsupportedFormat(format.name().into()))?;
+            (width, height, None)
+        }
+        ImageFormat::Heif | ImageFormat::Avif => {
             let (width, height) = imagesize_from_head(source, format, LONG_HEADER_LEN)
                 .map_err(|_| MediaError::UnsupportedFormat(format.name().into()))?;
             (width, height, None)
@@ -110,6 +115,10 @@ fn imagesize_from_head<R: Read + Seek>(
 }
 
 fn dimension(value: usize) -> Result<u32, MediaError> {
+    dimension_u64(value as u64)
+}
+
+fn dimension_u64(value: u64) -> Result<u32, MediaError> {
     u32::try_from(value)
         .map_err(|_| MediaError::Malformed(format!("the header gives a size of {value} pixels")))
 }
@@ -179,6 +188,66 @@ fn jpeg_size<R: Read + Seek>(source: &mut ForwardReader<'_, R>) -> Result<(u32, 
 /// SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
 fn is_start_of_frame(marker: u8) -> bool {
     matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC)
+}
+
+/// Directory entries read at most: they are sorted by tag, and the size tags (256, 257) are the
+/// lowest baseline tags, so they come first.
+const TIFF_ENTRIES_READ: u64 = 64;
+
+/// TIFF and BigTIFF: width and height from the first image file directory, which is reached by
+/// seeking forward (writers put it right after the header or at the very end).
+fn tiff_size<R: Read + Seek>(
+    source: &mut ForwardReader<'_, R>,
+    head: &[u8],
+) -> Result<(u32, u32), MediaError> {
+    let little_endian = head.starts_with(b"II");
+    // Unsigned integers of 2, 4 or 8 bytes in the file's byte order.
+    let uint = |bytes: &[u8]| {
+        let fold = |acc: u64, &b: &u8| (acc << 8) | u64::from(b);
+        if little_endian {
+            bytes.iter().rev().fold(0, fold)
+        } else {
+            bytes.iter().fold(0, fold)
+        }
+    };
+    let short = || MediaError::Truncated("the file ends inside the TIFF header".into());
+    let big = uint(head.get(2..4).ok_or_else(short)?) == 43;
+    // Entry: tag (2), type (2), count (4; BigTIFF 8), value (4; BigTIFF 8, left-justified).
+    let (directory, count_len, entry_len, value_at) = if big {
+        (uint(head.get(8..16).ok_or_else(short)?), 8, 20, 12)
+    } else {
+        (uint(head.get(4..8).ok_or_else(short)?), 2, 12, 8)
+    };
+    source.skip_to(directory)?;
+    let count = uint(&source.read_vec(count_len)?);
+    let entries = count
+        .min(TIFF_ENTRIES_READ)
+        .min(source.remaining() / entry_len);
+    let table = source.read_vec(entries * entry_len)?;
+    let (mut width, mut height) = (None, None);
+    for entry in table.chunks_exact(entry_len as usize) {
+        let value_field = &entry[value_at..];
+        let value_len = match uint(&entry[2..4]) {
+            3 => 2,  // SHORT
+            4 => 4,  // LONG
+            16 => 8, // LONG8 (BigTIFF)
+            _ => continue,
+        };
+        let Some(value) = value_field.get(..value_len).map(uint) else {
+            continue;
+        };
+        match uint(&entry[..2]) {
+            256 => width = Some(value),
+            257 => height = Some(value),
+            _ => {}
+        }
+    }
+    match (width, height) {
+        (Some(width), Some(height)) => Ok((dimension_u64(width)?, dimension_u64(height)?)),
+        _ => Err(MediaError::Malformed(
+            "the TIFF directory does not give the image size".into(),
+        )),
+    }
 }
 
 /// BMP: size from the DIB header; truncated when the file header's size or the pixel data it
@@ -487,6 +556,63 @@ mod tests {
         file.extend_from_slice(PNG_END);
         let info = probe_bytes(&file).unwrap();
         assert_eq!((info.width, info.height, info.truncated), (300, 200, None));
+    }
+
+    /// A TIFF with its directory after `padding` bytes of pixel data.
+    fn tiff(big_endian: bool, bigtiff: bool, padding: usize) -> Vec<u8> {
+        let int = |value: u64, len: usize| -> Vec<u8> {
+            let bytes = value.to_be_bytes()[8 - len..].to_vec();
+            if big_endian {
+                bytes
+            } else {
+                bytes.into_iter().rev().collect()
+            }
+        };
+        let (header_len, count_len, count_field, value_len) =
+            if bigtiff { (16, 8, 8, 8) } else { (8, 2, 4, 4) };
+        let mut file = if big_endian {
+            b"MM".to_vec()
+        } else {
+            b"II".to_vec()
+        };
+        file.extend(int(if bigtiff { 43 } else { 42 }, 2));
+        if bigtiff {
+            file.extend(int(8, 2));
+            file.extend(int(0, 2));
+        }
+        file.extend(int((header_len + padding) as u64, value_len));
+        file.extend(vec![0x77; padding]);
+        file.extend(int(3, count_len));
+        // (tag, type, value): a SHORT width, a LONG height, an unrelated tag.
+        for (tag, kind, value) in [(256, 3, 1234), (257, 4, 70_000), (259, 3, 1)] {
+            file.extend(int(tag, 2));
+            file.extend(int(kind, 2));
+            file.extend(int(1, count_field));
+            let value_bytes = int(value, if kind == 3 { 2 } else { 4 });
+            let mut field = value_bytes.clone();
+            field.resize(value_len, 0);
+            file.extend(field);
+        }
+        file.extend(int(0, value_len));
+        file
+    }
+
+    #[test]
+    fn tiff_directories_in_both_byte_orders_after_the_pixel_data() {
+        for (big_endian, bigtiff) in [(false, false), (true, false), (false, true), (true, true)] {
+            let file = tiff(big_endian, bigtiff, 100_000);
+            let info = probe_bytes(&file).unwrap();
+            assert_eq!(
+                (info.format, info.width, info.height),
+                (ImageFormat::Tiff, 1234, 70_000),
+                "big endian {big_endian}, BigTIFF {bigtiff}"
+            );
+        }
+        let file = tiff(false, false, 100);
+        assert_eq!(
+            probe_bytes(&file[..120]),
+            Err(MediaError::UnsupportedFormat("TIFF".into()))
+        );
     }
 
     #[test]
