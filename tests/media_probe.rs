@@ -15,6 +15,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use rayon::prelude::*;
 use support::ffprobe;
 use support::fixtures::{self, Codec, ImageKind, ImageSpec, VideoContainer, VideoSpec};
+use wanft::media::ffmpeg::Ffmpeg;
 use wanft::media::{
     self, Container, Expect, ImageFormat, ImageInfo, MediaError, MediaInfo, VideoInfo,
 };
@@ -515,6 +516,44 @@ fn empty_files_and_random_bytes_named_like_media() {
             found: Some("a ZIP archive".into())
         })
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// ffmpeg's deep check
+
+#[test]
+fn ffmpeg_decode_check_passes_good_clips_and_reports_damaged_ones() {
+    let ffmpeg = Ffmpeg::find().expect("ffmpeg is installed for the tests");
+    let version = ffmpeg.version().unwrap();
+    assert!(
+        !version.is_empty() && !version.starts_with("ffmpeg"),
+        "{version}"
+    );
+    let clip = fixtures::video(VideoSpec {
+        width: 320,
+        height: 240,
+        seconds: 2.0,
+        faststart: true,
+        audio: true,
+        ..VideoSpec::default()
+    });
+    assert_eq!(ffmpeg.decode_check(&clip).unwrap(), Vec::<String>::new());
+
+    let bytes = fs::read(&clip).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // A space and a colon in the name: arguments must reach ffmpeg as one file name.
+    let cut = dir.path().join("cut clip:1.mp4");
+    fs::write(&cut, &bytes[..bytes.len() * 6 / 10]).unwrap();
+    let errors = ffmpeg.decode_check(&cut).unwrap();
+    assert!(!errors.is_empty());
+
+    let mut corrupted = bytes.clone();
+    let (mdat_start, mdat_end) = find_box(&corrupted, b"mdat");
+    let middle = (mdat_start + mdat_end) / 2;
+    StdRng::seed_from_u64(1).fill_bytes(&mut corrupted[middle..middle + 3000]);
+    let corrupt = dir.path().join("corrupt.mp4");
+    fs::write(&corrupt, &corrupted).unwrap();
+    assert!(!ffmpeg.decode_check(&corrupt).unwrap().is_empty());
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -45,21 +45,14 @@ pub(super) fn probe_from<R: Read + Seek>(
     let (width, height, truncated) = match format {
         ImageFormat::Jpeg => {
             let (width, height) = jpeg_size(source)?;
-            let tail = read_tail(source)?;
-            let ends = tail.windows(2).any(|w| w == [0xFF, 0xD9]);
-            let truncated = (!ends).then(|| {
-                format!(
-                    "no end-of-image marker (FF D9) in its last {} bytes",
-                    tail.len()
-                )
-            });
+            let truncated = (!tail_contains(source, JPEG_END)?)
+                .then(|| "no end-of-image marker (FF D9) near the end of the file".to_string());
             (width, height, truncated)
         }
         ImageFormat::Png => {
             let (width, height) = imagesize_from_head(source, format, SNIFF_LEN)?;
-            let tail = read_tail(source)?;
-            let ends = tail.windows(PNG_END.len()).any(|w| w == PNG_END);
-            let truncated = (!ends).then(|| "no IEND chunk at the end of the file".to_string());
+            let truncated = (!tail_contains(source, PNG_END)?)
+                .then(|| "no IEND chunk at the end of the file".to_string());
             (width, height, truncated)
         }
         ImageFormat::Bmp => bmp(&head, len)?,
@@ -97,6 +90,10 @@ pub(super) fn probe_from<R: Read + Seek>(
 /// The `IEND` chunk: zero length, type, CRC.
 const PNG_END: &[u8] = b"\0\0\0\0IEND\xAE\x42\x60\x82";
 
+/// The JPEG end-of-image marker. Scan data escapes 0xFF bytes, so after the frame header this
+/// pair only occurs as the real end.
+const JPEG_END: &[u8] = b"\xFF\xD9";
+
 /// Runs `imagesize` on an in-memory copy of up to `window` first bytes.
 fn imagesize_from_head<R: Read + Seek>(
     source: &mut ForwardReader<'_, R>,
@@ -123,11 +120,16 @@ fn dimension_u64(value: u64) -> Result<u32, MediaError> {
         .map_err(|_| MediaError::Malformed(format!("the header gives a size of {value} pixels")))
 }
 
-/// The last [`TAIL_LEN`] bytes, or fewer when the current position is closer to the end.
-fn read_tail<R: Read + Seek>(source: &mut ForwardReader<'_, R>) -> Result<Vec<u8>, MediaError> {
+/// Whether `end_marker` occurs in the last [`TAIL_LEN`] bytes after the current position. Only
+/// that tail is read: the bytes in between are skipped.
+fn tail_contains<R: Read + Seek>(
+    source: &mut ForwardReader<'_, R>,
+    end_marker: &[u8],
+) -> Result<bool, MediaError> {
     let start = source.position().max(source.len().saturating_sub(TAIL_LEN));
     source.skip_to(start)?;
-    source.read_vec(source.remaining())
+    let tail = source.read_vec(source.remaining())?;
+    Ok(tail.windows(end_marker.len()).any(|w| w == end_marker))
 }
 
 /// Walks the JPEG marker segments forward to the first frame header (SOFn) and returns its size.

@@ -35,16 +35,23 @@ pub(super) fn probe_from<R: Read + Seek>(
     if source.len() == 0 {
         return Err(MediaError::Empty);
     }
+    // The sniffer decides what is an ISO base media file: `ftyp` with a video brand, or a classic
+    // QuickTime file starting with another known box.
     let sniffed = sniff(source.peek(SNIFF_LEN)?);
-    let layout = walk_top_level(source, sniffed)?;
+    let container = match sniffed {
+        Sniffed::Video(container @ (Container::Mp4 | Container::QuickTime)) => container,
+        _ => {
+            return Err(MediaError::Unrecognized {
+                expected: "MP4/MOV",
+                found: sniffed.describe().map(String::from),
+            });
+        }
+    };
+    let layout = walk_top_level(source)?;
     let Some(moov) = &layout.moov else {
         return Err(layout.missing_moov());
     };
     let movie = movie::parse(moov)?;
-    let container = match sniffed {
-        Sniffed::Video(Container::QuickTime) => Container::QuickTime,
-        _ => Container::Mp4,
-    };
     describe(container, &movie, source.len(), layout.cut_short)
 }
 
@@ -76,17 +83,12 @@ impl TopLevel {
 
 fn walk_top_level<R: Read + Seek>(
     source: &mut ForwardReader<'_, R>,
-    sniffed: Sniffed,
 ) -> Result<TopLevel, MediaError> {
     let len = source.len();
     let mut found = TopLevel::default();
     while source.remaining() > 0 {
         let at = source.position();
-        let first = at == 0;
         if source.remaining() < 8 {
-            if first {
-                return Err(unrecognized(sniffed));
-            }
             found.cut_short = Some(format!(
                 "the file ends {} bytes into a box header at byte {at}",
                 source.remaining()
@@ -94,9 +96,6 @@ fn walk_top_level<R: Read + Seek>(
             break;
         }
         let start = source.read_array::<8>()?;
-        if first && !BoxHeader::plausible_first(&start) {
-            return Err(unrecognized(sniffed));
-        }
         let header = BoxHeader::decode(start, || source.read_array())?;
         let kind = fourcc_name(&header.kind);
         let end = match header.size {
@@ -136,13 +135,6 @@ fn walk_top_level<R: Read + Seek>(
         }
     }
     Ok(found)
-}
-
-fn unrecognized(sniffed: Sniffed) -> MediaError {
-    MediaError::Unrecognized {
-        expected: "MP4/MOV",
-        found: sniffed.describe().map(String::from),
-    }
 }
 
 /// Describes the first video track, and checks every track's sample data against the file length.
@@ -405,6 +397,22 @@ mod tests {
             probe_bytes(b"\0\0\0"),
             Err(MediaError::Unrecognized { .. })
         ));
+        // Four letters after a size are not enough to be a box.
+        assert_eq!(
+            probe_bytes(b"abcdefgh ijkl mnop"),
+            Err(MediaError::Unrecognized {
+                expected: "MP4/MOV",
+                found: Some("text".into())
+            })
+        );
+        let heic = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic";
+        assert_eq!(
+            probe_bytes(heic),
+            Err(MediaError::Unrecognized {
+                expected: "MP4/MOV",
+                found: Some("a HEIF image".into())
+            })
+        );
         assert_eq!(probe_bytes(b""), Err(MediaError::Empty));
     }
 

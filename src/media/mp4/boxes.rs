@@ -44,16 +44,6 @@ impl BoxHeader {
         }
         Ok(BoxHeader { kind, size, len })
     }
-
-    /// Whether this can be the first box of a file: a size field that is a size, and a type made of
-    /// letters, digits and spaces like every registered top-level box.
-    pub fn plausible_first(start: &[u8; 8]) -> bool {
-        let size = u32::from_be_bytes([start[0], start[1], start[2], start[3]]);
-        !(2..8).contains(&size)
-            && start[4..]
-                .iter()
-                .all(|b| b.is_ascii_alphanumeric() || *b == b' ')
-    }
 }
 
 /// The child boxes of `body`, the body of a `parent` box held in memory, as `(type, body)` pairs.
@@ -344,13 +334,5 @@ mod tests {
                 .full_box_version()
                 .is_err()
         );
-    }
-
-    #[test]
-    fn plausible_first_box() {
-        assert!(BoxHeader::plausible_first(b"\0\0\0\x20ftyp"));
-        assert!(BoxHeader::plausible_first(b"\0\0\0\x01mdat"));
-        assert!(!BoxHeader::plausible_first(b"\0\0\0\x05ftyp"));
-        assert!(!BoxHeader::plausible_first(b"\0\0\0\x20ft\xFFp"));
     }
 }
