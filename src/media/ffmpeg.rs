@@ -1,1 +1,279 @@
 //! The optional ffmpeg integration: deep decode checks and media fixes.
+//!
+//! Headers are read in pure Rust elsewhere in [`crate::media`]; ffmpeg is only needed when the user
+//! asks for a full decode or for a fix that re-encodes. Every invocation goes through
+//! [`Ffmpeg::run`], which captures the output and turns a missing binary into a clear error.
+
+use std::env;
+use std::ffi::{OsStr, OsString};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+
+/// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`.
+pub const FFMPEG_ENV: &str = "WANFT_FFMPEG";
+
+/// At most this many error lines are returned by [`Ffmpeg::decode_check`]; a badly damaged file can
+/// produce thousands of them, and the first ones say what is wrong.
+const MAX_REPORTED_ERRORS: usize = 50;
+
+/// An ffmpeg binary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ffmpeg {
+    path: PathBuf,
+}
+
+/// What one ffmpeg run printed, and how it ended.
+#[derive(Debug, Clone)]
+pub struct RunOutput {
+    pub status: ExitStatus,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Ffmpeg {
+    /// Finds ffmpeg: the binary named by `WANFT_FFMPEG` if set (a path, or a name looked up on
+    /// `PATH`), else `ffmpeg` on `PATH`. `None` when it cannot be found; an override that points
+    /// nowhere is not silently replaced by another ffmpeg.
+    pub fn find() -> Option<Ffmpeg> {
+        locate(env::var_os(FFMPEG_ENV), env::var_os("PATH")).map(Ffmpeg::at)
+    }
+
+    /// An ffmpeg at a known path (not checked until it is run).
+    pub fn at(path: impl Into<PathBuf>) -> Ffmpeg {
+        Ffmpeg { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The version ffmpeg reports, e.g. `5.1.6-0+deb12u1` (the first line of `ffmpeg -version` if
+    /// it is not in the usual form).
+    pub fn version(&self) -> io::Result<String> {
+        let output = self.run(["-hide_banner", "-version"])?;
+        let first_line = output.stdout.lines().next().unwrap_or_default().trim();
+        if !output.status.success() || first_line.is_empty() {
+            return Err(io::Error::other(format!(
+                "{} -version failed ({})",
+                self.path.display(),
+                output.status
+            )));
+        }
+        let version = first_line
+            .strip_prefix("ffmpeg version ")
+            .and_then(|rest| rest.split_whitespace().next());
+        Ok(version.unwrap_or(first_line).to_string())
+    }
+
+    /// Decodes every audio and video stream of `file` and returns the errors ffmpeg reports;
+    /// empty means the file decoded cleanly.
+    ///
+    /// Decoding does not stop at the first error, so that one call shows everything that is wrong
+    /// (up to a limit: the last line then says how many more there were). A failure with no
+    /// message is reported with the exit status.
+    pub fn decode_check(&self, file: &Path) -> io::Result<Vec<String>> {
+        let input = file_url(file);
+        let output = self.run([
+            OsStr::new("-nostdin"),
+            OsStr::new("-hide_banner"),
+            OsStr::new("-nostats"),
+            OsStr::new("-v"),
+            OsStr::new("error"),
+            // Report bitstream damage and checksum failures, without aborting (`explode`).
+            OsStr::new("-err_detect"),
+            OsStr::new("crccheck+bitstream+buffer"),
+            OsStr::new("-i"),
+            &input,
+            OsStr::new("-map"),
+            OsStr::new("0:v?"),
+            OsStr::new("-map"),
+            OsStr::new("0:a?"),
+            OsStr::new("-f"),
+            OsStr::new("null"),
+            OsStr::new("-"),
+        ])?;
+        let mut errors: Vec<String> = output
+            .stderr
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .map(String::from)
+            .collect();
+        if errors.len() > MAX_REPORTED_ERRORS {
+            let more = errors.len() - MAX_REPORTED_ERRORS;
+            errors.truncate(MAX_REPORTED_ERRORS);
+            errors.push(format!("… and {more} more errors"));
+        }
+        if errors.is_empty() && !output.status.success() {
+            errors.push(format!(
+                "ffmpeg failed to decode the file ({})",
+                output.status
+            ));
+        }
+        Ok(errors)
+    }
+
+    /// Runs ffmpeg with `args` (stdin closed) and captures its output. A binary that cannot be
+    /// found is an error naming it and the way to point at another one.
+    pub fn run<I, S>(&self, args: I) -> io::Result<RunOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let output = Command::new(&self.path)
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| {
+                if e.kind() == io::ErrorKind::NotFound {
+                    io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!(
+                            "ffmpeg not found at {}: install ffmpeg or set {FFMPEG_ENV} to its path",
+                            self.path.display()
+                        ),
+                    )
+                } else {
+                    io::Error::new(
+                        e.kind(),
+                        format!("could not run {}: {e}", self.path.display()),
+                    )
+                }
+            })?;
+        Ok(RunOutput {
+            status: output.status,
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        })
+    }
+}
+
+/// `file:` keeps ffmpeg from reading a name such as `concat:a|b` or `http://…` as a protocol.
+fn file_url(file: &Path) -> OsString {
+    let mut url = OsString::from("file:");
+    url.push(file.as_os_str());
+    url
+}
+
+/// The lookup behind [`Ffmpeg::find`], with the environment passed in so it can be tested.
+fn locate(override_value: Option<OsString>, path_var: Option<OsString>) -> Option<PathBuf> {
+    match override_value.filter(|value| !value.is_empty()) {
+        Some(value) => {
+            let named = PathBuf::from(value);
+            if named.components().count() > 1 {
+                is_executable(&named).then_some(named)
+            } else {
+                search_path(named.as_os_str(), path_var?.as_os_str())
+            }
+        }
+        None => search_path(OsStr::new("ffmpeg"), path_var?.as_os_str()),
+    }
+}
+
+fn search_path(name: &OsStr, path_var: &OsStr) -> Option<PathBuf> {
+    env::split_paths(path_var)
+        .filter(|dir| !dir.as_os_str().is_empty())
+        .flat_map(|dir| executable_names(name).map(move |n| dir.join(n)))
+        .find(|candidate| is_executable(candidate))
+}
+
+/// The file names an executable called `name` may have on this platform.
+fn executable_names(name: &OsStr) -> impl Iterator<Item = OsString> {
+    let plain = name.to_os_string();
+    let with_exe = cfg!(windows).then(|| {
+        let mut exe = name.to_os_string();
+        exe.push(".exe");
+        exe
+    });
+    std::iter::once(plain).chain(with_exe)
+}
+
+#[cfg(unix)]
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    path.metadata()
+        .is_ok_and(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(path: &Path) -> bool {
+    path.is_file()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A directory holding a fake executable `name`.
+    fn dir_with_executable(name: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(name);
+        std::fs::write(&file, "#!/bin/sh\n").unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn finds_ffmpeg_on_path() {
+        let empty = tempfile::tempdir().unwrap();
+        let bin = dir_with_executable("ffmpeg");
+        let path_var = env::join_paths([empty.path(), bin.path()]).unwrap();
+        assert_eq!(
+            locate(None, Some(path_var.clone())),
+            Some(bin.path().join("ffmpeg"))
+        );
+        assert_eq!(
+            locate(Some(OsString::new()), Some(path_var)),
+            Some(bin.path().join("ffmpeg"))
+        );
+        assert_eq!(locate(None, Some(empty.path().into())), None);
+        assert_eq!(locate(None, None), None);
+    }
+
+    #[test]
+    fn the_override_wins_and_is_not_replaced_when_missing() {
+        let on_path = dir_with_executable("ffmpeg");
+        let custom = dir_with_executable("ffmpeg-custom");
+        let path_var = Some(on_path.path().as_os_str().to_os_string());
+        let custom_path = custom.path().join("ffmpeg-custom");
+        assert_eq!(
+            locate(Some(custom_path.clone().into()), path_var.clone()),
+            Some(custom_path)
+        );
+        let missing = custom.path().join("nope");
+        assert_eq!(locate(Some(missing.into()), path_var.clone()), None);
+        // A bare name is looked up on PATH.
+        let both = env::join_paths([on_path.path(), custom.path()]).unwrap();
+        assert_eq!(
+            locate(Some("ffmpeg-custom".into()), Some(both)),
+            Some(custom.path().join("ffmpeg-custom"))
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_that_are_not_executable_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ffmpeg"), "").unwrap();
+        assert_eq!(locate(None, Some(dir.path().into())), None);
+    }
+
+    #[test]
+    fn a_missing_binary_is_a_clear_error() {
+        let missing = Ffmpeg::at("/nonexistent/wanft-test/ffmpeg");
+        let error = missing.version().unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::NotFound);
+        assert!(error.to_string().contains(FFMPEG_ENV), "{error}");
+        assert!(missing.decode_check(Path::new("clip.mp4")).is_err());
+    }
+
+    #[test]
+    fn inputs_are_passed_as_file_urls() {
+        assert_eq!(file_url(Path::new("concat:a|b.mp4")), "file:concat:a|b.mp4");
+    }
+}

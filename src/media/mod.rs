@@ -2,18 +2,81 @@
 //!
 //! Nothing here decodes pixels. ffmpeg is used only by the opt-in deep check and the fixers
 //! ([`ffmpeg`]).
+//!
+//! Probes read a handful of small pieces of each file and never seek backwards, so they are cheap
+//! on plain files and on zip members inflated on the fly alike. They never panic and never
+//! allocate by a length read from the file without checking it against the file's size first.
 
 pub mod ffmpeg;
+mod forward;
 pub mod image;
 pub mod mp4;
 mod sniff;
 
+use std::io::{Read, Seek};
+
 use serde::Serialize;
 
+use forward::ForwardReader;
 pub use sniff::{Sniffed, sniff};
 
-/// Bytes [`sniff`] wants to see to tell every format apart.
-pub const SNIFF_LEN: usize = 64;
+/// Bytes [`sniff`] wants to see to tell every format apart (MPEG-TS needs two sync bytes 188
+/// bytes apart, M2TS 192).
+pub const SNIFF_LEN: usize = 256;
+
+/// What a file is supposed to be, by where the manifest uses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    Video,
+    Image,
+}
+
+impl Expect {
+    fn noun(self) -> &'static str {
+        match self {
+            Expect::Video => "video",
+            Expect::Image => "image",
+        }
+    }
+}
+
+/// Probes a file of `len` bytes whose first byte is the reader's current position, by its content
+/// (never its name).
+///
+/// The file is probed as what it really is: an image where a video is expected (or the reverse)
+/// gives that image's [`MediaInfo`], so that rules can say "this is a PNG". `expect` only shapes
+/// the error for files that are neither.
+///
+/// Reader contract: the reader is only ever read forward and seeked forward with
+/// `SeekFrom::Current(n)`, `n > 0`; the bytes sniffed at the start are buffered, never re-read.
+/// A forward-only stream (a zip member being inflated) is therefore fine.
+pub fn probe<R: Read + Seek>(
+    reader: &mut R,
+    len: u64,
+    expect: Expect,
+) -> Result<MediaInfo, MediaError> {
+    if len == 0 {
+        return Err(MediaError::Empty);
+    }
+    let mut source = ForwardReader::new(reader, len);
+    let sniffed = sniff(source.peek(SNIFF_LEN)?);
+    match sniffed {
+        Sniffed::Video(Container::Mp4 | Container::QuickTime) => {
+            mp4::probe_from(&mut source).map(MediaInfo::Video)
+        }
+        Sniffed::Video(other) => Err(MediaError::UnsupportedFormat(other.name().into())),
+        Sniffed::Image(_) => image::probe_from(&mut source).map(MediaInfo::Image),
+        Sniffed::Other(_) | Sniffed::Unknown => Err(MediaError::Unrecognized {
+            expected: expect.noun(),
+            found: sniffed.describe().map(String::from),
+        }),
+    }
+}
+
+/// `N` bytes of `data` at `offset`, or `None` when `data` is too short.
+pub(crate) fn array_at<const N: usize>(data: &[u8], offset: usize) -> Option<[u8; N]> {
+    data.get(offset..offset.checked_add(N)?)?.try_into().ok()
+}
 
 /// Image formats the platform accepts, and the ones we can recognise but it refuses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -132,6 +195,9 @@ pub struct VideoInfo {
     pub fps: Option<f64>,
     /// Set when the file is cut short: the reason, e.g. "sample data ends at byte N, file has M".
     pub truncated: Option<String>,
+    /// The sample entry is `encv` (encrypted, e.g. DRM); `codec_fourcc` is then the original
+    /// format named by its `sinf/frma` box, when present.
+    pub encrypted: bool,
 }
 
 impl VideoInfo {
@@ -231,25 +297,3 @@ impl MediaInfo {
     }
 }
 
-/// What a dataset field expects a file to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Expect {
-    Video,
-    Image,
-}
-
-/// Sniffs and probes a file. Placeholder dispatch until the media module lands.
-pub fn probe<R: std::io::Read + std::io::Seek>(
-    reader: &mut R,
-    len: u64,
-    expect: Expect,
-) -> Result<MediaInfo, MediaError> {
-    if len == 0 {
-        return Err(MediaError::Empty);
-    }
-    match expect {
-        Expect::Video => mp4::probe(reader, len).map(MediaInfo::Video),
-        Expect::Image => image::probe(reader, len).map(MediaInfo::Image),
-    }
-}
