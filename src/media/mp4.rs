@@ -52,12 +52,12 @@ pub(super) fn probe_from<R: Read + Seek>(
             });
         }
     };
-    let layout = walk_top_level(source)?;
-    let Some(moov) = &layout.moov else {
-        return Err(layout.missing_moov());
+    let top_level = walk_top_level(source)?;
+    let Some(moov) = &top_level.moov else {
+        return Err(top_level.missing_moov());
     };
     let movie = movie::parse(moov)?;
-    describe(container, &movie, &layout, source.len())
+    describe(container, &movie, &top_level, source.len())
 }
 
 /// What the walk over the top-level boxes found.
@@ -161,7 +161,7 @@ fn walk_top_level<R: Read + Seek>(
 fn describe(
     container: Container,
     movie: &Movie<'_>,
-    layout: &TopLevel,
+    top_level: &TopLevel,
     len: u64,
 ) -> Result<VideoInfo, MediaError> {
     let track = movie
@@ -186,7 +186,7 @@ fn describe(
         (coded_width, coded_height)
     };
     let (frame_count, duration_s) = if movie.fragmented {
-        fragmented_length(movie, track, layout)?
+        fragmented_length(movie, track, top_level)?
     } else {
         let duration_s = [track.media_header, movie.header]
             .iter()
@@ -198,7 +198,7 @@ fn describe(
         (Some(frames), Some(seconds)) if frames > 0 => Some(frames as f64 / seconds),
         _ => None,
     };
-    let truncated = layout.cut_short.clone().or_else(|| {
+    let truncated = top_level.cut_short.clone().or_else(|| {
         let data_end = movie
             .tracks
             .iter()
@@ -228,13 +228,13 @@ fn describe(
 fn fragmented_length(
     movie: &Movie<'_>,
     track: &Track<'_>,
-    layout: &TopLevel,
+    top_level: &TopLevel,
 ) -> Result<(Option<u64>, Option<f64>), MediaError> {
     let declared_duration = || {
         let timescale = movie.header?.timescale;
         movie::seconds(movie.fragment_duration?, timescale)
     };
-    if layout.fragments_skipped {
+    if top_level.fragments_skipped {
         return Ok((None, declared_duration()));
     }
     let trex_duration = movie
@@ -242,7 +242,7 @@ fn fragmented_length(
         .iter()
         .find(|(id, _)| *id == track.id)
         .map_or(0, |&(_, duration)| duration);
-    let fragments = fragments::totals(&layout.fragments, track.id, trex_duration)?;
+    let fragments = fragments::totals(&top_level.fragments, track.id, trex_duration)?;
     let listed_samples = track.tables.sample_count().unwrap_or(0);
     let frames = listed_samples.saturating_add(fragments.samples);
     let duration_s = track.media_header.and_then(|header| {
