@@ -280,6 +280,32 @@ fn the_first_video_track_is_found_behind_an_audio_track() {
 }
 
 #[test]
+fn fragmented_files_are_counted_from_their_fragments() {
+    for (container, audio) in [(VideoContainer::Mp4, false), (VideoContainer::Mov, true)] {
+        let spec = VideoSpec {
+            container,
+            audio,
+            fragmented: true,
+            seconds: 2.0,
+            ..VideoSpec::default()
+        };
+        let path = fixtures::video(spec);
+        let info = video_info(&path);
+        let reference = ffprobe::video_stream(&path);
+        assert_eq!(info.frame_count, Some(ffprobe::decoded_frames(&path)));
+        assert_eq!(info.frame_count, Some(48));
+        let duration = info.duration_s.expect("duration");
+        let reference_duration = reference.duration_s.expect("ffprobe duration");
+        assert!(
+            (duration - reference_duration).abs() < 1e-3,
+            "{duration} vs {reference_duration}"
+        );
+        assert!((info.fps.expect("fps") - 24.0).abs() < 0.5);
+        assert_eq!(info.truncated, None);
+    }
+}
+
+#[test]
 fn audio_only_files_have_no_video_track() {
     let path = fixtures::video(VideoSpec {
         audio_only: true,
@@ -408,12 +434,13 @@ fn files_are_probed_as_what_they_are_not_as_what_was_expected() {
 
 #[test]
 fn truncated_videos_are_detected_wherever_they_are_cut() {
-    for faststart in [true, false] {
+    for (faststart, fragmented) in [(true, false), (false, false), (false, true)] {
         let path = fixtures::video(VideoSpec {
             width: 320,
             height: 240,
             seconds: 2.0,
             faststart,
+            fragmented,
             ..VideoSpec::default()
         });
         let bytes = fs::read(&path).unwrap();
@@ -662,6 +689,11 @@ static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
             container: VideoContainer::Mov,
             codec: Codec::Mpeg4,
             rotation: Some(90),
+            ..VideoSpec::default()
+        },
+        VideoSpec {
+            fragmented: true,
+            audio: true,
             ..VideoSpec::default()
         },
     ];

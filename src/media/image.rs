@@ -618,6 +618,31 @@ mod tests {
     }
 
     #[test]
+    fn heif_size_from_its_image_spatial_extents() {
+        let boxed = |kind: &[u8; 4], body: &[u8]| {
+            let mut bytes = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+            bytes.extend_from_slice(kind);
+            bytes.extend_from_slice(body);
+            bytes
+        };
+        let mut ispe = vec![0; 4];
+        ispe.extend_from_slice(&4032u32.to_be_bytes());
+        ispe.extend_from_slice(&3024u32.to_be_bytes());
+        let iprp = boxed(b"iprp", &boxed(b"ipco", &boxed(b"ispe", &ispe)));
+        let meta = boxed(b"meta", &[&[0, 0, 0, 0][..], &iprp].concat());
+        let file = [boxed(b"ftyp", b"heic\0\0\0\0mif1heic"), meta].concat();
+        let info = probe_bytes(&file).unwrap();
+        assert_eq!(
+            (info.format, info.width, info.height),
+            (ImageFormat::Heif, 4032, 3024)
+        );
+        assert_eq!(
+            probe_bytes(&file[..40]),
+            Err(MediaError::UnsupportedFormat("HEIF".into()))
+        );
+    }
+
+    #[test]
     fn zero_sizes_and_non_images_are_errors() {
         let mut zero = b"GIF89a".to_vec();
         zero.extend_from_slice(&[0, 0, 10, 0, 0, 0, 0]);

@@ -6,13 +6,14 @@
 //! costs a few small reads plus the size of `moov`.
 
 mod boxes;
+mod fragments;
 mod movie;
 mod tables;
 
 use std::io::{Read, Seek};
 
 use boxes::{BoxHeader, fourcc_name};
-use movie::{Movie, VisualEntry};
+use movie::{Movie, Track, VisualEntry};
 
 use super::forward::ForwardReader;
 use super::{Container, MediaError, SNIFF_LEN, Sniffed, VideoInfo, sniff};
@@ -20,6 +21,10 @@ use super::{Container, MediaError, SNIFF_LEN, Sniffed, VideoInfo, sniff};
 /// The largest `moov` box read into memory. Real ones are kilobytes to a few megabytes (about 12
 /// bytes per frame and track); anything near this is damage or an attack.
 const MOOV_CAP: u64 = 64 << 20;
+
+/// The most bytes of `moof` boxes read into memory. A fragment header is a few hundred bytes per
+/// second or two of video; past this the fragments are left uncounted.
+const FRAGMENTS_CAP: u64 = 16 << 20;
 
 /// Reads the box structure of an MP4/MOV file of `len` bytes and describes its first video track.
 ///
@@ -47,12 +52,12 @@ pub(super) fn probe_from<R: Read + Seek>(
             });
         }
     };
-    let layout = walk_top_level(source)?;
-    let Some(moov) = &layout.moov else {
-        return Err(layout.missing_moov());
+    let top_level = walk_top_level(source)?;
+    let Some(moov) = &top_level.moov else {
+        return Err(top_level.missing_moov());
     };
     let movie = movie::parse(moov)?;
-    describe(container, &movie, source.len(), layout.cut_short)
+    describe(container, &movie, &top_level, source.len())
 }
 
 /// What the walk over the top-level boxes found.
@@ -65,6 +70,11 @@ struct TopLevel {
     /// An `mdat` box with size 0, running to the end of the file: what a recorder leaves behind
     /// when it stops before writing the index and the real size.
     open_ended_mdat: bool,
+    /// The bodies of the `moof` boxes of a fragmented file, in order, and their total size.
+    fragments: Vec<Vec<u8>>,
+    fragment_bytes: u64,
+    /// Some `moof` boxes were skipped: [`FRAGMENTS_CAP`] was reached.
+    fragments_skipped: bool,
 }
 
 impl TopLevel {
@@ -122,16 +132,26 @@ fn walk_top_level<R: Read + Seek>(
             found.cut_short = Some(reason);
             break;
         }
-        if &header.kind == b"moov" && found.moov.is_none() {
-            let body_len = end - source.position();
-            if body_len > MOOV_CAP {
-                return Err(MediaError::Malformed(format!(
-                    "moov box of {body_len} bytes is too large"
-                )));
+        let body_len = end - source.position();
+        match &header.kind {
+            b"moov" if found.moov.is_none() => {
+                if body_len > MOOV_CAP {
+                    return Err(MediaError::Malformed(format!(
+                        "moov box of {body_len} bytes is too large"
+                    )));
+                }
+                found.moov = Some(source.read_vec(body_len)?);
             }
-            found.moov = Some(source.read_vec(body_len)?);
-        } else {
-            source.skip_to(end)?;
+            b"moof" if !found.fragments_skipped => {
+                if found.fragment_bytes + body_len <= FRAGMENTS_CAP {
+                    found.fragments.push(source.read_vec(body_len)?);
+                    found.fragment_bytes += body_len;
+                } else {
+                    found.fragments_skipped = true;
+                    source.skip_to(end)?;
+                }
+            }
+            _ => source.skip_to(end)?,
         }
     }
     Ok(found)
@@ -141,8 +161,8 @@ fn walk_top_level<R: Read + Seek>(
 fn describe(
     container: Container,
     movie: &Movie<'_>,
+    top_level: &TopLevel,
     len: u64,
-    cut_short: Option<String>,
 ) -> Result<VideoInfo, MediaError> {
     let track = movie
         .tracks
@@ -165,24 +185,20 @@ fn describe(
     } else {
         (coded_width, coded_height)
     };
-    let duration_s = [track.media_header, movie.header]
-        .iter()
-        .flatten()
-        .find_map(|header| header.seconds())
-        .or_else(|| {
-            let timescale = movie.header?.timescale;
-            movie::seconds(movie.fragment_duration?, timescale)
-        });
-    // A fragmented file keeps its samples in `moof` boxes: the empty tables in `moov` say nothing.
-    let frame_count = track
-        .tables
-        .sample_count()
-        .filter(|&count| !(movie.fragmented && count == 0));
+    let (frame_count, duration_s) = if movie.fragmented {
+        fragmented_length(movie, track, top_level)?
+    } else {
+        let duration_s = [track.media_header, movie.header]
+            .iter()
+            .flatten()
+            .find_map(|header| header.seconds());
+        (track.tables.sample_count(), duration_s)
+    };
     let fps = match (frame_count, duration_s) {
         (Some(frames), Some(seconds)) if frames > 0 => Some(frames as f64 / seconds),
         _ => None,
     };
-    let truncated = cut_short.or_else(|| {
+    let truncated = top_level.cut_short.clone().or_else(|| {
         let data_end = movie
             .tracks
             .iter()
@@ -204,6 +220,39 @@ fn describe(
         truncated,
         encrypted: entry.is_some_and(|entry| entry.encrypted),
     })
+}
+
+/// Frame count and duration of a fragmented file: the samples `moov` lists (often none) plus
+/// those of every fragment. Unknown when fragments were left unread; the `mehd` duration, when
+/// present, stands in for the duration then.
+fn fragmented_length(
+    movie: &Movie<'_>,
+    track: &Track<'_>,
+    top_level: &TopLevel,
+) -> Result<(Option<u64>, Option<f64>), MediaError> {
+    let declared_duration = || {
+        let timescale = movie.header?.timescale;
+        movie::seconds(movie.fragment_duration?, timescale)
+    };
+    if top_level.fragments_skipped {
+        return Ok((None, declared_duration()));
+    }
+    let trex_duration = movie
+        .default_sample_durations
+        .iter()
+        .find(|(id, _)| *id == track.id)
+        .map_or(0, |&(_, duration)| duration);
+    let fragments = fragments::totals(&top_level.fragments, track.id, trex_duration)?;
+    let listed_samples = track.tables.sample_count().unwrap_or(0);
+    let frames = listed_samples.saturating_add(fragments.samples);
+    let duration_s = track.media_header.and_then(|header| {
+        let listed = header.duration.unwrap_or(0);
+        movie::seconds(listed.saturating_add(fragments.duration), header.timescale)
+    });
+    Ok((
+        (frames > 0).then_some(frames),
+        duration_s.or_else(declared_duration),
+    ))
 }
 
 #[cfg(test)]

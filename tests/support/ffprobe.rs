@@ -52,6 +52,22 @@ pub fn video_stream(path: &Path) -> VideoStream {
     }
 }
 
+/// The number of frames of the first video stream, by decoding it (for files whose headers do
+/// not say, such as fragmented MP4).
+pub fn decoded_frames(path: &Path) -> u64 {
+    let json = run(
+        path,
+        &[
+            "-count_frames",
+            "-select_streams",
+            "v:0",
+            "-show_entries",
+            "stream=nb_read_frames",
+        ],
+    );
+    number(&json["streams"][0]["nb_read_frames"]).expect("ffprobe frame count") as u64
+}
+
 /// The width and height of the first video stream (for images, the picture).
 pub fn dimensions(path: &Path) -> (u32, u32) {
     let json = run(

@@ -64,6 +64,8 @@ pub struct VideoSpec {
     pub rotation: Option<u16>,
     /// Index (`moov`) before the media data instead of after it.
     pub faststart: bool,
+    /// Fragmented MP4/MOV: an empty `moov`, then `moof`+`mdat` pairs, one per key frame.
+    pub fragmented: bool,
     /// A single audio track and no video.
     pub audio_only: bool,
     /// Also an audio track, stored before the video track.
@@ -83,6 +85,7 @@ impl Default for VideoSpec {
             container: VideoContainer::Mp4,
             rotation: None,
             faststart: false,
+            fragmented: false,
             audio_only: false,
             audio: false,
             bitrate_kbps: None,
@@ -152,10 +155,11 @@ pub fn video(spec: VideoSpec) -> PathBuf {
         spec.fps,
         spec.bitrate_kbps.unwrap_or(0),
         spec.rotation.unwrap_or(0),
-        match (spec.container, spec.faststart) {
-            (VideoContainer::Mkv, _) => "mkv",
-            (_, true) => "moov-first",
-            (_, false) => "moov-last",
+        match (spec.container, spec.fragmented, spec.faststart) {
+            (VideoContainer::Mkv, _, _) => "mkv",
+            (_, true, _) => "fragmented",
+            (_, false, true) => "moov-first",
+            (_, false, false) => "moov-last",
         },
         if spec.audio { "-audio" } else { "" },
         if spec.audio_only { "-audio-only" } else { "" },
@@ -288,8 +292,17 @@ fn codec_args(codec: Codec) -> &'static [&'static str] {
 
 fn container_args(spec: &VideoSpec) -> Vec<OsString> {
     let mut args = Vec::new();
-    if spec.faststart && spec.container != VideoContainer::Mkv {
-        args.extend(args_of(&["-movflags", "+faststart"]));
+    if spec.container != VideoContainer::Mkv {
+        let mut flags = String::new();
+        if spec.faststart {
+            flags.push_str("+faststart");
+        }
+        if spec.fragmented {
+            flags.push_str("+frag_keyframe+empty_moov");
+        }
+        if !flags.is_empty() {
+            args.extend(args_of(&["-movflags", &flags]));
+        }
     }
     args.extend(args_of(&["-f", spec.container.muxer()]));
     args

@@ -193,11 +193,16 @@ impl<'a> Fields<'a> {
         self.array().map(u64::from_be_bytes)
     }
 
-    /// The version of a full box (version byte and 24 bits of flags), which must be 0 or 1: the
-    /// versions that choose between 32- and 64-bit times.
+    /// The version byte and 24 bits of flags that start a full box.
+    pub fn version_and_flags(&mut self) -> Result<(u8, u32), MediaError> {
+        let [version, f0, f1, f2] = self.array()?;
+        Ok((version, u32::from_be_bytes([0, f0, f1, f2])))
+    }
+
+    /// The version of a full box, which must be 0 or 1: the versions that choose between 32- and
+    /// 64-bit times.
     pub fn full_box_version(&mut self) -> Result<u8, MediaError> {
-        let version = self.u8()?;
-        self.skip(3)?;
+        let (version, _) = self.version_and_flags()?;
         if version > 1 {
             return Err(MediaError::Malformed(format!(
                 "the '{}' box has unknown version {version}",

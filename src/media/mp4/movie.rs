@@ -9,9 +9,12 @@ use crate::media::MediaError;
 pub(super) struct Movie<'a> {
     /// `mvhd`.
     pub header: Option<TimeHeader>,
-    /// `mvex/mehd`: the duration of a fragmented file, whose samples live outside `moov`.
-    pub fragment_duration: Option<u64>,
+    /// `mvex` is present: the file is fragmented, and samples also live in `moof` boxes.
     pub fragmented: bool,
+    /// `mvex/mehd`: the duration of a fragmented file, in the movie timescale.
+    pub fragment_duration: Option<u64>,
+    /// `mvex/trex`: per track id, the sample duration fragments use when they give none.
+    pub default_sample_durations: Vec<(u32, u32)>,
     pub tracks: Vec<Track<'a>>,
 }
 
@@ -56,7 +59,8 @@ pub(super) fn seconds(duration: u64, timescale: u32) -> Option<f64> {
 
 #[derive(Debug, Default)]
 pub(super) struct Track<'a> {
-    /// `tkhd`: clockwise rotation from the matrix and the width and height (integer part).
+    /// `tkhd`: the id that fragments refer to the track by, clockwise rotation from the matrix and the width and height (integer part).
+    pub id: u32,
     pub rotation: u16,
     pub header_size: (u32, u32),
     /// `mdia/hdlr`: `vide`, `soun`…
@@ -82,14 +86,7 @@ pub(super) fn parse(moov: &[u8]) -> Result<Movie<'_>, MediaError> {
         match &kind {
             b"mvhd" => movie.header = Some(TimeHeader::parse(&kind, body)?),
             b"trak" => movie.tracks.push(parse_track(body)?),
-            b"mvex" => {
-                movie.fragmented = true;
-                if let Some(mehd) = find_child(&kind, body, b"mehd")? {
-                    let mut fields = Fields::new(b"mehd", mehd);
-                    let version = fields.full_box_version()?;
-                    movie.fragment_duration = Some(fields.time(version)?);
-                }
-            }
+            b"mvex" => parse_movie_extends(body, &mut movie)?,
             b"cmov" => {
                 return Err(MediaError::Malformed(
                     "the movie header is compressed ('cmov'), which is not supported".into(),
@@ -99,6 +96,30 @@ pub(super) fn parse(moov: &[u8]) -> Result<Movie<'_>, MediaError> {
         }
     }
     Ok(movie)
+}
+
+fn parse_movie_extends(mvex: &[u8], movie: &mut Movie<'_>) -> Result<(), MediaError> {
+    movie.fragmented = true;
+    for child in children(b"mvex", mvex) {
+        let (kind, body) = child?;
+        let mut fields = Fields::new(&kind, body);
+        match &kind {
+            b"mehd" => {
+                let version = fields.full_box_version()?;
+                movie.fragment_duration = Some(fields.time(version)?);
+            }
+            b"trex" => {
+                fields.version_and_flags()?;
+                let track_id = fields.u32()?;
+                fields.skip(4)?; // default sample description index
+                movie
+                    .default_sample_durations
+                    .push((track_id, fields.u32()?));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 fn parse_track(trak: &[u8]) -> Result<Track<'_>, MediaError> {
@@ -119,7 +140,8 @@ fn parse_track_header(tkhd: &[u8], track: &mut Track<'_>) -> Result<(), MediaErr
     let version = fields.full_box_version()?;
     fields.time(version)?; // creation time
     fields.time(version)?; // modification time
-    fields.skip(8)?; // track id, reserved
+    track.id = fields.u32()?;
+    fields.skip(4)?; // reserved
     fields.time(version)?; // duration
     fields.skip(16)?; // reserved, layer, alternate group, volume, reserved
     // The matrix is stored row by row: a b u / c d v / x y w.

@@ -1,0 +1,175 @@
+//! Movie fragments (`moof`): in a fragmented file the `moov` lists few or no samples, and each
+//! fragment describes the samples of the `mdat` that follows it.
+
+use super::boxes::{Fields, children};
+use crate::media::MediaError;
+
+/// Samples of one track across all fragments, and their total duration in the track's timescale.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(super) struct FragmentTotals {
+    pub samples: u64,
+    pub duration: u64,
+}
+
+// `tfhd` flags: which optional fields are present.
+const BASE_DATA_OFFSET: u32 = 0x01;
+const SAMPLE_DESCRIPTION_INDEX: u32 = 0x02;
+const DEFAULT_SAMPLE_DURATION: u32 = 0x08;
+
+// `trun` flags.
+const DATA_OFFSET: u32 = 0x001;
+const FIRST_SAMPLE_FLAGS: u32 = 0x004;
+const SAMPLE_DURATION: u32 = 0x100;
+/// Per-sample duration, size, flags and composition offset: 4 bytes each when present.
+const PER_SAMPLE_FIELDS: u32 = 0xF00;
+
+/// Sums the samples of track `track_id` over the bodies of `moof` boxes. `trex_duration` is the
+/// sample duration the movie declares for fragments that give none.
+pub(super) fn totals(
+    moofs: &[Vec<u8>],
+    track_id: u32,
+    trex_duration: u32,
+) -> Result<FragmentTotals, MediaError> {
+    let mut totals = FragmentTotals::default();
+    for moof in moofs {
+        for child in children(b"moof", moof) {
+            let (kind, traf) = child?;
+            if &kind == b"traf" {
+                add_track_fragment(traf, track_id, trex_duration, &mut totals)?;
+            }
+        }
+    }
+    Ok(totals)
+}
+
+fn add_track_fragment(
+    traf: &[u8],
+    track_id: u32,
+    trex_duration: u32,
+    totals: &mut FragmentTotals,
+) -> Result<(), MediaError> {
+    let mut default_duration = trex_duration;
+    // Runs count once `tfhd` (which comes first) has named the track.
+    let mut ours = false;
+    for child in children(b"traf", traf) {
+        let (kind, body) = child?;
+        let mut fields = Fields::new(&kind, body);
+        match &kind {
+            b"tfhd" => {
+                let (_, flags) = fields.version_and_flags()?;
+                ours = fields.u32()? == track_id;
+                if !ours {
+                    return Ok(());
+                }
+                if flags & BASE_DATA_OFFSET != 0 {
+                    fields.skip(8)?;
+                }
+                if flags & SAMPLE_DESCRIPTION_INDEX != 0 {
+                    fields.skip(4)?;
+                }
+                if flags & DEFAULT_SAMPLE_DURATION != 0 {
+                    default_duration = fields.u32()?;
+                }
+            }
+            b"trun" if ours => {
+                let (_, flags) = fields.version_and_flags()?;
+                let sample_count = fields.u32()?;
+                if flags & DATA_OFFSET != 0 {
+                    fields.skip(4)?;
+                }
+                if flags & FIRST_SAMPLE_FLAGS != 0 {
+                    fields.skip(4)?;
+                }
+                let record_len = 4 * (flags & PER_SAMPLE_FIELDS).count_ones() as usize;
+                let records = fields.table(sample_count, record_len)?;
+                let duration = if flags & SAMPLE_DURATION != 0 {
+                    // The duration is the first field of each record.
+                    records
+                        .chunks_exact(record_len)
+                        .map(|record| {
+                            u64::from(u32::from_be_bytes([
+                                record[0], record[1], record[2], record[3],
+                            ]))
+                        })
+                        .fold(0, u64::saturating_add)
+                } else {
+                    u64::from(sample_count).saturating_mul(u64::from(default_duration))
+                };
+                totals.samples = totals.samples.saturating_add(u64::from(sample_count));
+                totals.duration = totals.duration.saturating_add(duration);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+        let mut bytes = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+        bytes.extend_from_slice(kind);
+        bytes.extend_from_slice(body);
+        bytes
+    }
+
+    fn words(values: &[u32]) -> Vec<u8> {
+        values.iter().flat_map(|v| v.to_be_bytes()).collect()
+    }
+
+    fn traf(tfhd: &[u32], truns: &[Vec<u32>]) -> Vec<u8> {
+        let mut body = boxed(b"tfhd", &words(tfhd));
+        for trun in truns {
+            body.extend(boxed(b"trun", &words(trun)));
+        }
+        boxed(b"traf", &body)
+    }
+
+    #[test]
+    fn sums_durations_from_runs_tfhd_defaults_and_trex_defaults() {
+        let moof = [
+            boxed(b"mfhd", &words(&[0, 1])),
+            // Track 1, default duration 512 from tfhd; a run of 3 samples with sizes only.
+            traf(
+                &[DEFAULT_SAMPLE_DURATION, 1, 512],
+                &[vec![0x200, 3, 10, 20, 30]],
+            ),
+            // Track 2 is not the one asked for.
+            traf(&[0, 2], &[vec![0, 100]]),
+            // Track 1 again: per-sample durations and sizes, with a data offset.
+            traf(&[0, 1], &[vec![0x301, 2, 8, 1000, 10, 1024, 10]]),
+            // Track 1, no defaults at all: the trex duration applies.
+            traf(&[0, 1], &[vec![0, 4]]),
+            // No tfhd: the run belongs to no known track.
+            boxed(b"traf", &boxed(b"trun", &words(&[0, 7]))),
+        ]
+        .concat();
+        let totals = totals(&[moof], 1, 256).unwrap();
+        assert_eq!(
+            totals,
+            FragmentTotals {
+                samples: 3 + 2 + 4,
+                duration: 3 * 512 + 1000 + 1024 + 4 * 256,
+            }
+        );
+    }
+
+    #[test]
+    fn a_run_longer_than_its_box_is_malformed() {
+        let moof = traf(&[0, 1], &[vec![0x100, 1_000_000, 5]]);
+        assert!(matches!(
+            totals(&[moof], 1, 0),
+            Err(MediaError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn huge_counts_without_records_saturate() {
+        let moof = traf(&[0, 1], &[vec![0, u32::MAX], vec![0, u32::MAX]]);
+        let totals = totals(&[moof], 1, u32::MAX).unwrap();
+        assert_eq!(totals.samples, 2 * u64::from(u32::MAX));
+        assert_eq!(totals.duration, u64::MAX);
+    }
+}
