@@ -13,6 +13,7 @@ use rust_decimal::Decimal;
 use serde::Serialize;
 
 use crate::dataset::{Dataset, Mode, ModeChoice, Role, SourceError, SourceKind};
+use crate::media::ffmpeg::Ffmpeg;
 use crate::media::{MediaError, MediaInfo};
 use crate::models::ModelProfile;
 use crate::pack::layout::{self, PlannedMember};
@@ -169,8 +170,23 @@ impl CheckReport {
     }
 }
 
+/// Why a check could not run at all.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error(
+        "--deep decodes every file with ffmpeg, which is not installed (apt-get install ffmpeg, or set WANFT_FFMPEG)"
+    )]
+    NoFfmpeg,
+}
+
 /// Checks the dataset at `path` (a folder or a .zip).
-pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, SourceError> {
+pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckError> {
+    let ffmpeg = match options.deep {
+        true => Some(Ffmpeg::find().ok_or(CheckError::NoFfmpeg)?),
+        false => None,
+    };
     let mut findings = Findings::new();
     let dataset = Dataset::load(
         path,
@@ -188,8 +204,8 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, SourceErr
     };
     rules::manifest::check(&cx, &mut findings);
     rules::media::check(&cx, &mut findings);
-    if options.deep {
-        probe::deep_check(&cx, &mut findings);
+    if let Some(ffmpeg) = &ffmpeg {
+        probe::deep_check(&cx, ffmpeg, &mut findings);
     }
     rules::prompts::check(&cx, &mut findings);
     let pack_plan = pack_plan(&dataset, &references);

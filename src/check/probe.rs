@@ -6,10 +6,11 @@ use rayon::prelude::*;
 
 use super::Context;
 use crate::dataset::Dataset;
+use crate::media::ffmpeg::Ffmpeg;
 use crate::media::{self, Expect, MediaError, MediaInfo};
 use crate::progress::Progress;
-use crate::rules::Findings;
 use crate::rules::paths::References;
+use crate::rules::{self, Finding, Findings, Location};
 
 /// The probe of one file.
 #[derive(Debug, Clone)]
@@ -68,5 +69,69 @@ fn probe_one(dataset: &Dataset, name: &str, expect: Expect) -> Probed {
     }
 }
 
-/// `--deep`: decodes every probed file with ffmpeg and reports decode errors.
-pub fn deep_check(_cx: &Context, _findings: &mut Findings) {}
+/// `--deep`: decodes every file whose headers were readable with ffmpeg, in parallel, and
+/// reports what it complains about. Zip members are copied to a temporary file for the
+/// duration of their decode (ffmpeg needs to seek), then deleted.
+pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) {
+    let readable: Vec<&str> = cx
+        .media
+        .iter()
+        .filter(|(_, p)| p.result.is_ok())
+        .map(|(name, _)| name.as_str())
+        .collect();
+    cx.options.progress.begin("decoding", readable.len() as u64);
+    let found: Vec<Finding> = readable
+        .par_iter()
+        .filter_map(|name| {
+            let outcome = decode(cx.dataset, ffmpeg, name);
+            cx.options.progress.advance(1);
+            let errors = match outcome {
+                Ok(errors) if errors.is_empty() => return None,
+                Ok(errors) => errors,
+                Err(e) => vec![format!("ffmpeg could not be run on it: {e}")],
+            };
+            let first = clean_ffmpeg_line(&errors[0]);
+            Some(Finding::new(
+                &rules::media::DECODE_ERROR,
+                Location::file(*name),
+                format!(
+                    "ffmpeg reports {} decode error(s), first: {first}",
+                    errors.len()
+                ),
+            ))
+        })
+        .collect();
+    cx.options.progress.end();
+    findings.extend(found);
+}
+
+fn decode(dataset: &Dataset, ffmpeg: &Ffmpeg, name: &str) -> std::io::Result<Vec<String>> {
+    let entry = dataset
+        .source
+        .get(name)
+        .ok_or_else(|| std::io::Error::other("the file disappeared"))?;
+    if let Some(path) = entry.disk_path() {
+        return ffmpeg.decode_check(path);
+    }
+    let suffix = format!(".{}", crate::rules::paths::extension(name));
+    let mut temp = tempfile::Builder::new()
+        .prefix("wanft-deep-")
+        .suffix(&suffix)
+        .tempfile()?;
+    std::io::copy(&mut dataset.source.open_entry(entry)?, temp.as_file_mut())?;
+    ffmpeg.decode_check(temp.path())
+}
+
+/// ffmpeg prefixes lines with decoder addresses (`[h264 @ 0x55d0…]`) that change every run.
+fn clean_ffmpeg_line(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(at) = rest.find(" @ 0x") {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at + 5..];
+        let hex_len = tail.chars().take_while(char::is_ascii_hexdigit).count();
+        rest = &tail[hex_len..];
+    }
+    out.push_str(rest);
+    out
+}

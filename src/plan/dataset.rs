@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::Clip;
 use super::split::split_decimal;
-use crate::check::{self, CheckOptions};
-use crate::dataset::{Mode, ModeChoice, Role, SourceError};
+use crate::check::{self, CheckError, CheckOptions};
+use crate::dataset::{Mode, ModeChoice, Role};
 use crate::hyper::ResolvedHyperParams;
 use crate::media::MediaInfo;
 use crate::models::{ModelProfile, TaskType};
@@ -52,7 +52,7 @@ pub fn read(
     training: &[&Path],
     validation: &[&Path],
     options: &DatasetOptions,
-) -> Result<Datasets, SourceError> {
+) -> Result<Datasets, CheckError> {
     let check_options = |role: Role| CheckOptions {
         model: options.model,
         mode: match (options.task, role) {
