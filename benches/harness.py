@@ -1,0 +1,101 @@
+"""Side-by-side timing of shell commands: median wall time and peak memory per command.
+
+Every benchmark in this folder uses it the same way:
+
+    from harness import Bench
+    b = Bench("check 500 clips", repeat=5)
+    b.add("wanft check", ["target/release/wanft", "check", "data"])
+    b.add("ffprobe loop", ["sh", "-c", "for f in data/*.mp4; do ffprobe -v error $f; done"])
+    b.run()            # rounds interleave the commands, so machine noise hits all alike
+    b.report(baseline="ffprobe loop")
+
+Wall time is measured around each process; peak memory is the largest resident set of the
+process or any of its children (wait4's ru_maxrss). Medians, because the machines are shared.
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+
+class Bench:
+    def __init__(self, title, repeat=5, warmup=1):
+        self.title = title
+        self.repeat = repeat
+        self.warmup = warmup
+        self.commands = []  # (name, argv, env, setup)
+        self.samples = {}   # name -> [(seconds, max_rss_kib)]
+
+    def add(self, name, argv, env=None, setup=None):
+        """Registers a command; `setup` (a callable) runs before every timed run, untimed."""
+        self.commands.append((name, argv, env, setup))
+        self.samples[name] = []
+
+    def _once(self, argv, env, setup):
+        if setup:
+            setup()
+        full_env = dict(os.environ, **(env or {}))
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=full_env)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        err = proc.stderr.read().decode(errors="replace")
+        proc.stderr.close()
+        return elapsed, usage.ru_maxrss, proc.returncode, err
+
+    def run(self, ok_codes=(0, 1)):
+        for round_no in range(self.warmup + self.repeat):
+            for name, argv, env, setup in self.commands:
+                secs, rss, code, err = self._once(argv, env, setup)
+                if code not in ok_codes:
+                    sys.exit(f"{name} failed with exit {code}:\n{err[-2000:]}")
+                if round_no >= self.warmup:
+                    self.samples[name].append((secs, rss))
+                print(f"  {name:<28} {secs:8.3f} s  {rss / 1024:8.1f} MiB", file=sys.stderr)
+
+    def median(self, name):
+        return statistics.median(s for s, _ in self.samples[name])
+
+    def peak_mib(self, name):
+        return max(r for _, r in self.samples[name]) / 1024
+
+    def report(self, baseline=None, subject=None):
+        """Prints a Markdown table; ratios are `command time / subject time` when a subject is
+        given (how many times slower than wanft), else relative to the baseline."""
+        print(f"\n### {self.title}\n")
+        print(f"{self.repeat} runs each after {self.warmup} warm-up, interleaved; median wall time.\n")
+        ref = subject or baseline
+        print("| command | median | min | max | peak RSS | " + (f"× {ref} |" if ref else "|"))
+        print("|---|---:|---:|---:|---:|" + ("---:|" if ref else ""))
+        for name, *_ in self.commands:
+            times = [s for s, _ in self.samples[name]]
+            row = f"| {name} | {self.median(name):.3f} s | {min(times):.3f} s | {max(times):.3f} s | {self.peak_mib(name):.1f} MiB |"
+            if ref:
+                row += f" {self.median(name) / self.median(ref):.2f} |"
+            print(row)
+        print()
+
+
+def require(*tools):
+    """Exits with a clear message when a tool the benchmark compares against is missing."""
+    missing = [t for t in tools if shutil.which(t) is None]
+    if missing:
+        sys.exit(f"missing tools: {', '.join(missing)} (apt-get install {' '.join(missing)})")
+
+
+def machine():
+    """One line describing where the figures come from."""
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores, {cpu}"
