@@ -11,6 +11,7 @@
 //!                                                                   └─► api / emulator
 //! ```
 
+pub mod emulator;
 pub mod media;
 pub mod models;
 pub mod rules;

@@ -1,5 +1,6 @@
 //! Command-line front end: parse arguments, call the library, render, map outcomes to exit codes.
 
+mod emulator;
 mod rules;
 
 use std::process::ExitCode;
@@ -53,6 +54,8 @@ pub enum Command {
     Rules(rules::RulesArgs),
     /// Explain a rule: what it checks, why the platform cares, how to fix it.
     Explain(rules::ExplainArgs),
+    /// Serve the DashScope fine-tuning API locally, for offline tests and CI.
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
@@ -62,6 +65,7 @@ pub fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
+        Command::Emulator(args) => emulator::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
