@@ -379,7 +379,7 @@ async fn running_deployment(h: &Harness, use_input_prompt: bool) -> String {
 }
 
 fn image_data_url() -> String {
-    let jpeg = wanft::emulator::blobs::PREVIEW_JPEG; // a real 256×256 JPEG
+    let jpeg = include_bytes!("../src/emulator/assets/frame.jpeg"); // a real 256×256 JPEG
     format!(
         "data:image/jpeg;base64,{}",
         base64::engine::general_purpose::STANDARD.encode(jpeg)

@@ -22,6 +22,7 @@ impl EmuTime {
     /// The earliest representable instant, used as "always already past".
     pub const MIN: EmuTime = EmuTime(i64::MIN);
 
+    #[cfg(test)]
     pub fn from_millis(millis: i64) -> Self {
         EmuTime(millis)
     }

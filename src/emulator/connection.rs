@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
-use axum::response::{IntoResponse, Response};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::TokioIo;
@@ -34,11 +33,11 @@ impl ConnectionControl {
     }
 }
 
-/// Aborts the connection of a request and never returns a response to it.
+/// Aborts the connection of a request; never returns when there is one.
 ///
 /// Without a [`ConnectionControl`] (the router driven in-process, not through [`accept_loop`])
-/// there is no connection to cut: answer 500 so the caller notices.
-pub async fn abort_connection(control: Option<ConnectionControl>) -> Response {
+/// there is no connection to cut: the error says so, and the caller answers it.
+pub async fn abort_connection(control: Option<&ConnectionControl>) -> ApiError {
     match control {
         Some(control) => {
             control.abort();
@@ -46,7 +45,6 @@ pub async fn abort_connection(control: Option<ConnectionControl>) -> Response {
         }
         None => {
             ApiError::internal("the connection cannot be aborted outside the emulator's server")
-                .into_response()
         }
     }
 }

@@ -202,7 +202,7 @@ pub async fn inject(State(shared): State<Arc<Shared>>, request: Request, next: N
     let control = request.extensions().get::<ConnectionControl>().cloned();
     let response = next.run(request).await;
     if create && response.status().is_success() && shared.faults.take_lost_create() {
-        return abort_connection(control).await;
+        return abort_connection(control.as_ref()).await.into_response();
     }
     response
 }

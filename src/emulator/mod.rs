@@ -14,25 +14,25 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: [`state`] (account state, scheduler, persistence) over [`job`] and [`training`]
-//! (timelines and arithmetic), [`validate`] (dataset checks), [`clock`], [`ids`]; the HTTP side is
-//! [`routes`] (one module per resource) behind [`error::envelope`], [`auth`], [`ratelimit`] and
-//! [`faults`], served by [`connection`].
+//! Layout: `state` (account state, training-slot scheduler, persistence) over `job` and
+//! `training` (timelines and arithmetic), [`validate`] (dataset checks), `clock`, `ids`,
+//! `digests`; the HTTP side is `routes` (one module per resource) behind `error::envelope`,
+//! `auth`, `ratelimit` and `faults`, served by `connection`.
 
-pub mod auth;
-pub mod blobs;
-pub mod clock;
-pub mod connection;
-pub mod digests;
-pub mod error;
-pub mod faults;
-pub mod ids;
-pub mod inference;
-pub mod job;
-pub mod ratelimit;
-pub mod routes;
-pub mod state;
-pub mod training;
+mod auth;
+mod blobs;
+mod clock;
+mod connection;
+mod digests;
+mod error;
+mod faults;
+mod ids;
+mod inference;
+mod job;
+mod ratelimit;
+mod routes;
+mod state;
+mod training;
 pub mod validate;
 
 use std::fmt;
@@ -60,7 +60,7 @@ pub const DEFAULT_TIME_SCALE: f64 = 60.0;
 
 /// How long each phase lasts, in *emulated* time.
 ///
-/// The defaults, at [`DEFAULT_TIME_SCALE`], finish a job in about 4.5 real seconds, a deployment
+/// The defaults, at [`DEFAULT_TIME_SCALE`], finish a job in about 4.3 real seconds, a deployment
 /// in 2 and a generation task in under 1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Timings {
@@ -185,22 +185,22 @@ impl fmt::Debug for EmulatorConfig {
 
 /// What every handler shares.
 #[derive(Debug)]
-pub struct Shared {
-    pub store: Store,
-    pub api_key: ApiKey,
-    pub faults: FaultInjector,
-    pub rate_limits: Option<RateLimiter>,
-    pub digests: digests::Digests,
-    pub limits: UploadLimits,
+struct Shared {
+    store: Store,
+    api_key: ApiKey,
+    faults: FaultInjector,
+    rate_limits: Option<RateLimiter>,
+    digests: digests::Digests,
+    limits: UploadLimits,
     /// Where the server listens; links fall back to it when a request has no `Host`.
-    pub local_addr: SocketAddr,
+    local_addr: SocketAddr,
     request_ids: Mutex<IdMinter>,
 }
 
 impl Shared {
     /// A fresh request id (UUID) from its own seeded stream, so that resource ids do not
     /// depend on how many requests came before.
-    pub fn mint_request_id(&self) -> String {
+    fn mint_request_id(&self) -> String {
         self.request_ids
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -11,6 +11,7 @@ use super::fine_tunes::find_job;
 use super::{PathParams, QueryParams, output};
 use crate::emulator::Shared;
 use crate::emulator::blobs::{public_base, signed_url};
+use crate::emulator::clock::EmuTime;
 use crate::emulator::error::{ApiError, RequestId};
 use crate::emulator::job::{Export, ExportStatus, JobRecord, JobStatus};
 use crate::emulator::state::State as AccountState;
@@ -31,11 +32,7 @@ fn parse_checkpoint(name: &str) -> Option<u64> {
 }
 
 /// Checkpoints with previews: the kept checkpoints of a `SUCCEEDED` job, none before.
-fn previewed_checkpoints(
-    state: &AccountState,
-    job: &JobRecord,
-    now: crate::emulator::clock::EmuTime,
-) -> Vec<u64> {
+fn previewed_checkpoints(state: &AccountState, job: &JobRecord, now: EmuTime) -> Vec<u64> {
     if job.status_at(now, &state.timings) == JobStatus::Succeeded {
         job.kept_checkpoints_at(now, &state.timings)
     } else {

@@ -75,7 +75,7 @@ pub async fn submit_key_frames(
 }
 
 /// What a valid submission asks for.
-struct Request {
+struct Submission {
     prompt: Option<String>,
     duration: u32,
     resolution_class: u32,
@@ -123,7 +123,7 @@ fn submit(
         ApiError::internal(format!("unknown base model {}", deployment.base_model))
     })?;
     let limits = inference::limits(profile);
-    let request = check_request(endpoint, profile, &limits, body)?;
+    let submission = check_submission(endpoint, profile, &limits, body)?;
     if let Some(limiter) = &shared.rate_limits {
         limiter.admit(
             &format!("video-submit:{model_name}"),
@@ -158,7 +158,7 @@ fn submit(
         };
         // A prompt over the limit is truncated, not refused (spec §6.18).
         let actual_prompt = if deployment.use_input_prompt {
-            request
+            submission
                 .prompt
                 .as_ref()
                 .map(|p| p.chars().take(prompt_limit).collect())
@@ -170,10 +170,10 @@ fn submit(
             task: endpoint.task(),
             model: model_name.to_owned(),
             submitted: now,
-            orig_prompt: request.prompt.clone(),
+            orig_prompt: submission.prompt.clone(),
             actual_prompt,
-            duration: request.duration,
-            resolution_class: request.resolution_class,
+            duration: submission.duration,
+            resolution_class: submission.resolution_class,
         };
         let task_id = task.task_id.clone();
         state.db.tasks.push(task);
@@ -186,12 +186,12 @@ fn submit(
 }
 
 /// Checks `input` and `parameters` against the endpoint's and the model's rules.
-fn check_request(
+fn check_submission(
     endpoint: Endpoint,
     profile: &ModelProfile,
     limits: &InferenceLimits,
     body: &Map<String, Value>,
-) -> Result<Request, ApiError> {
+) -> Result<Submission, ApiError> {
     let empty = Map::new();
     let input = body
         .optional_object("input")?
@@ -260,7 +260,7 @@ fn check_request(
     }
     parameters.optional_bool("prompt_extend")?;
     parameters.optional_bool("watermark")?;
-    Ok(Request {
+    Ok(Submission {
         prompt,
         duration,
         resolution_class: resolution.trim_end_matches('P').parse().unwrap_or(720),

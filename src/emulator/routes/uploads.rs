@@ -20,12 +20,11 @@ use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
 use tokio::sync::mpsc;
 
-use super::super::Shared;
-use super::super::UploadLimits;
-use super::super::clock::EmuTime;
-use super::super::connection::ConnectionControl;
-use super::super::error::ApiError;
-use super::super::state::{FileRecord, State};
+use crate::emulator::clock::EmuTime;
+use crate::emulator::connection::{ConnectionControl, abort_connection};
+use crate::emulator::error::ApiError;
+use crate::emulator::state::{FileRecord, State};
+use crate::emulator::{Shared, UploadLimits};
 
 /// Chunks in flight between the connection and the disk writer.
 const SINK_DEPTH: usize = 16;
@@ -122,13 +121,7 @@ impl BodyProgress {
     async fn record(&mut self, bytes: usize) -> Result<(), ApiError> {
         self.received += bytes as u64;
         match self.cut_after {
-            Some(cut) if self.received >= cut => match &self.control {
-                Some(control) => {
-                    control.abort();
-                    std::future::pending().await
-                }
-                None => Err(ApiError::internal("upload cut without a connection to cut")),
-            },
+            Some(cut) if self.received >= cut => Err(abort_connection(self.control.as_ref()).await),
             _ => Ok(()),
         }
     }
