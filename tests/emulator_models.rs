@@ -70,7 +70,6 @@ async fn checkpoints_follow_eval_epochs_and_retention() {
     );
     let (status, after) = h.get(&results).await;
     assert_eq!(status, StatusCode::OK);
-    // The platform's order is by string, not by step.
     assert_eq!(
         checkpoint_names(&after["output"]),
         [
@@ -95,6 +94,37 @@ async fn checkpoints_follow_eval_epochs_and_retention() {
     assert!(
         chrono::NaiveDateTime::parse_from_str(created, "%Y-%m-%dT%H:%M:%S").is_ok(),
         "{created}"
+    );
+}
+
+#[tokio::test]
+async fn validation_results_come_in_string_order() {
+    let h = start(config()).await;
+    let train = h.upload("train.zip", dataset_zip(10, None)).await;
+    let valid = h.upload("valid.zip", validation_zip(1)).await;
+    // Batch 4 over 10 samples: 3 steps per epoch; every 10 epochs up to 40: 30, 60, 90, 120.
+    let job = h
+        .create_job(json!({
+            "model": "wan2.5-i2v-preview",
+            "training_file_ids": [train],
+            "validation_file_ids": [valid],
+            "training_type": "efficient_sft",
+            "hyper_parameters": { "n_epochs": 40, "eval_epochs": 10, "batch_size": 4 },
+        }))
+        .await;
+    let job_id = job["job_id"].as_str().expect("job id");
+    h.finish_job(job_id).await;
+    let (_, results) = h
+        .get(&format!("/api/v1/fine-tunes/{job_id}/validation-results"))
+        .await;
+    assert_eq!(
+        checkpoint_names(&results["output"]),
+        [
+            "checkpoint-120",
+            "checkpoint-30",
+            "checkpoint-60",
+            "checkpoint-90"
+        ]
     );
 }
 

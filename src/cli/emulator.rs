@@ -9,7 +9,19 @@ use std::io::Write;
 use super::Outcome;
 use wanft::emulator::{self, EmulatorConfig, FaultSettings};
 
+/// Shown after the options of `wanft emulator --help`.
+const ADMIN_HELP: &str = "\
+Admin endpoints (no API key):
+  GET  /__emulator/faults   current fault settings
+  POST /__emulator/faults   replace them, e.g. {\"unavailable_next\": 3}, {\"throttle_rate\": 0.2,
+                            \"retry_after_seconds\": 2}, {\"cut_upload_at\": 0.5},
+                            {\"lose_next_create\": 1}, {\"server_error_rate\": 0.1},
+                            {\"job_fail_rate\": 1}, {\"latency_ms\": 200}; {} turns all off
+  GET  /__emulator/clock    emulated time and scale
+  POST /__emulator/clock    {\"advance_seconds\": N} moves emulated time forward";
+
 #[derive(Debug, clap::Args)]
+#[command(after_help = ADMIN_HELP)]
 pub struct EmulatorArgs {
     /// Port to listen on; 0 picks a free one (read it from the first line of output).
     #[arg(long, default_value_t = 8787)]
@@ -17,11 +29,11 @@ pub struct EmulatorArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
-    /// Emulated seconds per real second (60: a default job finishes in about 5 s); 0 freezes
+    /// Emulated seconds per real second (60: a default job finishes in about 4 s); 0 freezes
     /// the clock, which then moves only through `POST /__emulator/clock`.
     #[arg(long, value_name = "X", default_value_t = emulator::DEFAULT_TIME_SCALE)]
     pub time_scale: f64,
-    /// The API key to accept [default: $DASHSCOPE_API_KEY].
+    /// The API key clients must send (`Authorization: Bearer KEY`); never printed.
     #[arg(
         long,
         value_name = "KEY",
