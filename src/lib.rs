@@ -14,6 +14,7 @@
 pub mod check;
 pub mod config;
 pub mod dataset;
+pub mod emulator;
 pub mod hyper;
 pub mod media;
 pub mod models;

@@ -1,6 +1,7 @@
 //! Command-line front end: parse arguments, call the library, render, map outcomes to exit codes.
 
 mod check;
+mod emulator;
 mod init;
 mod plan;
 mod progress;
@@ -67,6 +68,8 @@ pub enum Command {
     Plan(Box<plan::PlanArgs>),
     /// Write a commented wanft.toml into the current folder.
     Init(init::InitArgs),
+    /// Serve the DashScope fine-tuning API locally, for offline tests and CI.
+    Emulator(emulator::EmulatorArgs),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
@@ -79,6 +82,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => rules::run_explain(args),
         Command::Plan(args) => plan::run(args, &cli.global),
         Command::Init(args) => init::run(args, &cli.global),
+        Command::Emulator(args) => emulator::run(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,

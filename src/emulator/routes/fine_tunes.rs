@@ -1,0 +1,268 @@
+//! Fine-tuning jobs (spec §6.5–§6.10).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::response::Response;
+use serde_json::{Map, Value, json};
+
+use super::{BodyFields, JsonObject, PathParams, QueryParams, output};
+use crate::emulator::Shared;
+use crate::emulator::Timings;
+use crate::emulator::clock::EmuTime;
+use crate::emulator::error::{ApiError, RequestId};
+use crate::emulator::job::{JobRecord, JobStatus};
+use crate::emulator::state::{Account, State as AccountState};
+use crate::emulator::training::HyperParameters;
+use crate::models;
+
+/// The only training type (LoRA).
+const EFFICIENT_SFT: &str = "efficient_sft";
+
+/// Newer request keys the emulator does not implement (spec §6.5): answered with 400.
+const UNSUPPORTED_KEYS: [&str; 4] = [
+    "training_datasets",
+    "validation_datasets",
+    "job_name",
+    "model_name",
+];
+
+/// The job record of spec §6.5; `detailed` adds the GET/list fields of §6.6.
+pub fn job_record(
+    job: &JobRecord,
+    account: &Account,
+    now: EmuTime,
+    timings: &Timings,
+    detailed: bool,
+) -> Value {
+    let status = job.status_at(now, timings);
+    let mut record = json!({
+        "job_id": job.job_id,
+        "job_name": job.job_id,
+        "status": status.as_str(),
+        "finetuned_output": job.finetuned_output(),
+        "model": job.model,
+        "base_model": job.model,
+        "training_file_ids": job.training_file_ids,
+        "validation_file_ids": job.validation_file_ids,
+        "hyper_parameters": job.hyper,
+        "training_type": EFFICIENT_SFT,
+        "create_time": job.created.job_format(),
+        "workspace_id": account.workspace_id,
+        "user_identity": account.user_id,
+        "modifier": account.user_id,
+        "creator": account.user_id,
+        "group": "llm",
+        "max_output_cnt": job.hyper.save_total_limit,
+    });
+    if detailed {
+        if let Some(end) = job.end_time(timings).filter(|_| status.is_terminal()) {
+            record["end_time"] = json!(end.job_format());
+        }
+        record["output_cnt"] = json!(job.kept_checkpoints_at(now, timings).len());
+        record["usage"] = json!(job.usage_at(now, timings));
+    }
+    record
+}
+
+/// The job named by a path, or 404.
+pub fn find_job<'a>(state: &'a AccountState, job_id: &str) -> Result<&'a JobRecord, ApiError> {
+    state.job(job_id).ok_or_else(ApiError::not_found)
+}
+
+/// A list of file ids; `required` refuses an absent or empty list.
+fn file_ids(body: &Map<String, Value>, key: &str, required: bool) -> Result<Vec<String>, ApiError> {
+    let ids = match body.get(key) {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| item.as_str().map(str::to_owned))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| {
+                ApiError::invalid_parameter(format!(
+                    "The parameter {key} must be an array of file ids"
+                ))
+            })?,
+        Some(_) => {
+            return Err(ApiError::invalid_parameter(format!(
+                "The parameter {key} must be an array of file ids"
+            )));
+        }
+    };
+    if required && ids.is_empty() {
+        return Err(ApiError::invalid_parameter(format!(
+            "The parameter {key} must not be empty"
+        )));
+    }
+    Ok(ids)
+}
+
+/// `POST /api/v1/fine-tunes`, with every create-time check of spec §4.4.
+pub async fn create(
+    State(shared): State<Arc<Shared>>,
+    request_id: RequestId,
+    JsonObject(body): JsonObject,
+) -> Result<Response, ApiError> {
+    if let Some(key) = UNSUPPORTED_KEYS.iter().find(|k| body.contains_key(**k)) {
+        return Err(ApiError::invalid_parameter(format!(
+            "The parameter {key} is not supported; use training_file_ids and validation_file_ids"
+        )));
+    }
+    let model_name = body.required_str("model")?;
+    let model = models::find(model_name).ok_or_else(|| {
+        ApiError::invalid_parameter(format!(
+            "The model {model_name} does not support fine-tuning"
+        ))
+    })?;
+    let training_type = body.required_str("training_type")?;
+    if training_type != EFFICIENT_SFT {
+        return Err(ApiError::invalid_parameter(format!(
+            "The model {model_name} does not support training_type: {training_type}"
+        )));
+    }
+    let training_file_ids = file_ids(&body, "training_file_ids", true)?;
+    let validation_file_ids = file_ids(&body, "validation_file_ids", false)?;
+    let hyper = HyperParameters::from_request(model, body.get("hyper_parameters"))
+        .map_err(ApiError::invalid_parameter)?;
+    let record = shared.store.write(|state, now| {
+        for id in training_file_ids.iter().chain(&validation_file_ids) {
+            match state.file(id) {
+                None => return Err(ApiError::invalid_parameter(format!("File not found: {id}"))),
+                Some(file) if file.purpose != "fine-tune" => {
+                    return Err(ApiError::invalid_parameter(format!(
+                        "The file {id} was uploaded with purpose {}, not fine-tune",
+                        file.purpose
+                    )));
+                }
+                Some(_) => {}
+            }
+        }
+        let job = JobRecord {
+            job_id: state.new_job_id(now),
+            model: model.name.to_owned(),
+            training_file_ids,
+            validation_file_ids,
+            hyper,
+            created: now,
+            run: None,
+            cancel_requested: None,
+            exports: BTreeMap::new(),
+            injected_failure: shared.faults.doom_job(),
+        };
+        let record = job_record(&job, &state.db.account, now, &state.timings, false);
+        state.db.jobs.push(job);
+        Ok(record)
+    })?;
+    Ok(output(&request_id, record))
+}
+
+/// `GET /api/v1/fine-tunes/{job_id}`.
+pub async fn get(
+    State(shared): State<Arc<Shared>>,
+    request_id: RequestId,
+    PathParams(job_id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let record = shared.store.read(|state, now| {
+        find_job(state, &job_id)
+            .map(|job| job_record(job, &state.db.account, now, &state.timings, true))
+    })??;
+    Ok(output(&request_id, record))
+}
+
+/// `GET /api/v1/fine-tunes`: `page_no`, `page_size` (≤ 100), `model`; newest first.
+pub async fn list(
+    State(shared): State<Arc<Shared>>,
+    request_id: RequestId,
+    params: QueryParams,
+) -> Result<Response, ApiError> {
+    let page = params.page(10, 100)?;
+    let model = params.text("model").filter(|m| !m.is_empty());
+    let listing = shared.store.read(|state, now| {
+        let matching: Vec<&JobRecord> = state
+            .db
+            .jobs
+            .iter()
+            .rev()
+            .filter(|j| model.is_none_or(|m| j.model == m))
+            .collect();
+        let jobs: Vec<Value> = page
+            .slice(&matching)
+            .iter()
+            .map(|job| job_record(job, &state.db.account, now, &state.timings, true))
+            .collect();
+        json!({
+            "page_no": page.number,
+            "page_size": page.size,
+            "total": matching.len(),
+            "jobs": jobs,
+        })
+    })?;
+    Ok(output(&request_id, listing))
+}
+
+/// `GET /api/v1/fine-tunes/{job_id}/logs`.
+pub async fn logs(
+    State(shared): State<Arc<Shared>>,
+    request_id: RequestId,
+    PathParams(job_id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let lines = shared.store.read(|state, now| {
+        find_job(state, &job_id).map(|job| job.logs_at(now, &state.timings))
+    })??;
+    Ok(output(
+        &request_id,
+        json!({ "total": lines.len(), "logs": lines }),
+    ))
+}
+
+/// `POST /api/v1/fine-tunes/{job_id}/cancel`: `CANCELING`, then `CANCELED`, billing the steps
+/// run so far. Terminal jobs: 400 `UnsupportedOperation`. Cancelling twice is harmless.
+pub async fn cancel(
+    State(shared): State<Arc<Shared>>,
+    request_id: RequestId,
+    PathParams(job_id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    shared.store.write(|state, now| {
+        let timings = state.timings.clone();
+        let job = state.job_mut(&job_id).ok_or_else(ApiError::not_found)?;
+        let status = job.status_at(now, &timings);
+        if status.is_terminal() {
+            return Err(ApiError::unsupported_operation(format!(
+                "The job {job_id} is {} and cannot be canceled",
+                status.as_str()
+            )));
+        }
+        if status != JobStatus::Canceling {
+            job.cancel_requested = Some(now);
+        }
+        Ok(())
+    })?;
+    Ok(output(&request_id, json!({ "status": "success" })))
+}
+
+/// `DELETE /api/v1/fine-tunes/{job_id}`: only terminal jobs (else 400 `UnsupportedOperation`).
+pub async fn delete(
+    State(shared): State<Arc<Shared>>,
+    request_id: RequestId,
+    PathParams(job_id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    shared.store.write(|state, now| {
+        let index = state
+            .db
+            .jobs
+            .iter()
+            .position(|j| j.job_id == job_id)
+            .ok_or_else(ApiError::not_found)?;
+        let status = state.db.jobs[index].status_at(now, &state.timings);
+        if !status.is_terminal() {
+            return Err(ApiError::unsupported_operation(format!(
+                "The job {job_id} is {}; only finished jobs can be deleted",
+                status.as_str()
+            )));
+        }
+        state.db.jobs.remove(index);
+        Ok(())
+    })?;
+    Ok(output(&request_id, json!({ "status": "success" })))
+}
