@@ -313,6 +313,19 @@ fn p001_hint_names_a_file_found_elsewhere() {
 }
 
 #[test]
+fn p001_hint_suggests_a_near_name() {
+    let fx = Fixture::i2v();
+    fx.set_field(2, "video_path", "clip3.mp4");
+    let report = check::run(&fx.root, &fx.options()).unwrap();
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.rule.code == "P001")
+        .unwrap();
+    assert_eq!(f.effective_hint(), "did you mean clip03.mp4?");
+}
+
+#[test]
 fn p002_path_case_mismatch() {
     let fx = Fixture::i2v();
     let found = fx.set_field(0, "video_path", "CLIP01.mp4").expect("P002");

@@ -109,11 +109,11 @@ fn unknown_price_fails_the_cost_gate_until_a_price_is_given() {
 fn error_findings_exit_1_and_are_listed_with_codes() {
     run(&with(&["--lora-rank", "48"]))
         .code(1)
-        .stdout(predicate::str::contains("H004 lora-not-power-of-two"));
+        .stdout(predicate::str::contains("error[H004]"));
     run(&with(&["--max-pixels", "1000", "--save-total-limit", "0"]))
         .code(1)
-        .stdout(predicate::str::contains("H003 max-pixels-out-of-range"))
-        .stdout(predicate::str::contains("H008 save-total-limit-invalid"));
+        .stdout(predicate::str::contains("error[H003]"))
+        .stdout(predicate::str::contains("error[H008]"));
 }
 
 #[test]

@@ -59,6 +59,19 @@ impl CheckOptions<'_> {
         }
     }
 
+    /// Options for checking a dataset that a job with these hyper-parameters will train on.
+    pub fn for_job(
+        model: &'static ModelProfile,
+        hyper: &crate::hyper::ResolvedHyperParams,
+    ) -> CheckOptions<'static> {
+        CheckOptions {
+            max_pixels: Some(u64::from(hyper.max_pixels)),
+            split: crate::plan::split::split_decimal(hyper.split),
+            max_split_val: u64::from(hyper.max_split_val_dataset_sample),
+            ..CheckOptions::new(model)
+        }
+    }
+
     pub fn effective_max_pixels(&self) -> u64 {
         self.max_pixels.unwrap_or(self.model.max_pixels_default)
     }
@@ -146,20 +159,24 @@ pub struct Summary {
 }
 
 impl CheckReport {
-    /// Clips referenced by training lines, in sample order, with their durations.
+    /// One clip per training sample, in sample order, with its duration. A clip that two lines
+    /// share counts twice and an unresolved one counts with an unknown duration: steps and
+    /// billing are per sample, and a missing file must make the fee a lower bound rather than
+    /// vanish from it.
     pub fn clips(&self) -> Vec<Clip> {
-        let mut seen = std::collections::HashSet::new();
         self.references
             .iter()
             .filter(|r| r.field.wants_video())
-            .filter_map(|r| r.entry.as_deref())
-            .filter(|e| seen.insert(*e))
-            .map(|e| Clip {
-                path: e.to_string(),
-                duration_s: match self.media.get(e).map(|p| &p.result) {
-                    Some(Ok(MediaInfo::Video(v))) => v.duration_s,
-                    _ => None,
-                },
+            .map(|r| Clip {
+                path: r.entry.clone().unwrap_or_else(|| r.written.clone()),
+                duration_s: r
+                    .entry
+                    .as_deref()
+                    .and_then(|entry| self.media.get(entry))
+                    .and_then(|probed| match &probed.result {
+                        Ok(MediaInfo::Video(video)) => video.duration_s,
+                        _ => None,
+                    }),
             })
             .collect()
     }

@@ -1,35 +1,38 @@
 //! `wanft check`: validate a dataset folder or zip.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 
 use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
 use wanft::check::{self, CheckOptions};
-use wanft::dataset::ModeChoice;
-use wanft::models;
+use wanft::config::{self, Config};
+use wanft::dataset::{Mode, ModeChoice, Role};
+use wanft::models::{self, ModelProfile};
 use wanft::report::{self, text::TextOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Dataset folder or .zip to check.
-    pub path: PathBuf,
-    /// Model the dataset is for.
-    #[arg(long, default_value = models::DEFAULT_MODEL)]
-    pub model: String,
+    /// Dataset folder or .zip to check [default: the training set(s) of wanft.toml].
+    pub path: Option<PathBuf>,
+    /// Model the dataset is for [default: `model` of wanft.toml, else wan2.5-i2v-preview].
+    #[arg(long, value_parser = parse_model)]
+    pub model: Option<&'static ModelProfile>,
     /// Force the mode instead of inferring it: i2v, kf2v, validation, i2v-validation,
     /// kf2v-validation.
     #[arg(long)]
     pub mode: Option<ModeChoice>,
-    /// Trigger word every prompt must contain (otherwise the shared effect sentence is inferred).
+    /// Trigger word every prompt must contain (otherwise the shared effect sentence is inferred)
+    /// [default: `[dataset] trigger` of wanft.toml].
     #[arg(long)]
     pub trigger: Option<String>,
-    /// max_pixels the job will use (default: the model's).
+    /// max_pixels the job will use [default: wanft.toml, else the model's].
     #[arg(long)]
-    pub max_pixels: Option<u64>,
-    /// A separate validation set will be supplied, so no samples are split off for validation.
+    pub max_pixels: Option<u32>,
+    /// A separate validation set will be supplied, so no samples are split off for validation
+    /// (implied when wanft.toml names one).
     #[arg(long)]
     pub with_validation_set: bool,
     /// Also decode every stream with ffmpeg and report decode errors.
@@ -38,7 +41,7 @@ pub struct CheckArgs {
     /// Exit with status 1 on warnings too.
     #[arg(long)]
     pub strict: bool,
-    /// Output format.
+    /// Output format (json: the versioned schema of `wanft::report::json`, one dataset at a time).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -49,35 +52,91 @@ pub enum Format {
     Json,
 }
 
-pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
-    let model = models::lookup(&args.model).map_err(anyhow::Error::msg)?;
-    let bar = Bar::new(!global.quiet && args.format == Format::Text);
-    let mut options = CheckOptions::new(model);
-    options.mode = args.mode;
-    options.trigger = args.trigger.clone();
-    options.max_pixels = args.max_pixels;
-    options.validation_given = args.with_validation_set;
-    options.deep = args.deep;
-    options.progress = &bar;
-    let report = check::run(&args.path, &options)
-        .with_context(|| format!("cannot check `{}`", args.path.display()))?;
+fn parse_model(name: &str) -> Result<&'static ModelProfile, String> {
+    models::lookup(name)
+}
 
-    let mut out = anstream::stdout().lock();
-    match args.format {
-        Format::Json => report::json::write_report(&mut out, &report, &args.path)?,
-        Format::Text => {
-            let opts = TextOptions {
-                verbose: global.verbose > 0,
-                quiet: global.quiet,
-            };
-            report::text::write_report(&mut out, &report, opts)?;
+pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let cwd = std::env::current_dir().context("cannot determine the current folder")?;
+    let config = Config::discover(global.config.as_deref(), &cwd)?.unwrap_or_default();
+    let model = args
+        .model
+        .or(config.model)
+        .map_or_else(|| models::lookup(models::DEFAULT_MODEL), Ok)
+        .map_err(anyhow::Error::msg)?;
+
+    // An explicit path is checked as given; configured sets carry the configured mode.
+    let targets: Vec<(&Path, Option<ModeChoice>)> = match &args.path {
+        Some(path) => vec![(path.as_path(), args.mode)],
+        None => {
+            let configured = config.dataset.mode.map(|task| {
+                ModeChoice::Exact(Mode {
+                    task,
+                    role: Role::Training,
+                })
+            });
+            config
+                .dataset
+                .training
+                .iter()
+                .map(|p| (p.as_path(), args.mode.or(configured)))
+                .collect()
+        }
+    };
+    if targets.is_empty() {
+        bail!(
+            "nothing to check: give a dataset folder or .zip, or set `[dataset] training` in {}",
+            config::FILE_NAME
+        );
+    }
+    if targets.len() > 1 && args.format == Format::Json {
+        bail!(
+            "{} names {} training sets; --format json reports one dataset at a time: pass its path",
+            config::FILE_NAME,
+            targets.len()
+        );
+    }
+
+    let hyper = config.hyper_parameters.resolve(model);
+    let bar = Bar::new(!global.quiet && args.format == Format::Text);
+    let mut outcome = Outcome::Clean;
+    for (i, (path, mode)) in targets.iter().enumerate() {
+        let mut options = CheckOptions {
+            mode: *mode,
+            trigger: args.trigger.clone().or(config.dataset.trigger.clone()),
+            validation_given: args.with_validation_set || !config.dataset.validation.is_empty(),
+            deep: args.deep,
+            progress: &bar,
+            ..CheckOptions::for_job(model, &hyper)
+        };
+        if let Some(pixels) = args.max_pixels {
+            options.max_pixels = Some(u64::from(pixels));
+        }
+        let report = check::run(path, &options)
+            .with_context(|| format!("cannot check `{}`", path.display()))?;
+
+        let mut out = anstream::stdout().lock();
+        match args.format {
+            Format::Json => report::json::write_report(&mut out, &report, path)?,
+            Format::Text => {
+                if targets.len() > 1 {
+                    if i > 0 {
+                        writeln!(out)?;
+                    }
+                    writeln!(out, "== {}", path.display())?;
+                }
+                let opts = TextOptions {
+                    verbose: global.verbose > 0,
+                    quiet: global.quiet,
+                };
+                report::text::write_report(&mut out, &report, opts)?;
+            }
+        }
+        out.flush()?;
+        let s = &report.summary;
+        if s.errors > 0 || (args.strict && s.warnings > 0) {
+            outcome = Outcome::Failed;
         }
     }
-    out.flush()?;
-    let s = &report.summary;
-    Ok(if s.errors > 0 || (args.strict && s.warnings > 0) {
-        Outcome::Failed
-    } else {
-        Outcome::Clean
-    })
+    Ok(outcome)
 }

@@ -6,11 +6,9 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::Clip;
-use super::split::split_decimal;
 use crate::check::{self, CheckError, CheckOptions};
 use crate::dataset::{Mode, ModeChoice, Role};
 use crate::hyper::ResolvedHyperParams;
-use crate::media::MediaInfo;
 use crate::models::{ModelProfile, TaskType};
 use crate::progress::Progress;
 use crate::rules::Severity;
@@ -54,19 +52,15 @@ pub fn read(
     options: &DatasetOptions,
 ) -> Result<Datasets, CheckError> {
     let check_options = |role: Role| CheckOptions {
-        model: options.model,
         mode: match (options.task, role) {
             (Some(task), role) => Some(ModeChoice::Exact(Mode { task, role })),
             (None, Role::Validation) => Some(ModeChoice::Validation),
             (None, Role::Training) => None,
         },
         trigger: options.trigger.clone(),
-        max_pixels: Some(u64::from(options.hyper.max_pixels)),
-        split: split_decimal(options.hyper.split),
-        max_split_val: u64::from(options.hyper.max_split_val_dataset_sample),
         validation_given: !validation.is_empty(),
-        deep: false,
         progress: options.progress,
+        ..CheckOptions::for_job(options.model, options.hyper)
     };
 
     let mut datasets = Datasets {
@@ -83,7 +77,7 @@ pub fn read(
         };
         datasets
             .training
-            .extend(sample_clips(&report).map(|clip| Clip {
+            .extend(report.clips().into_iter().map(|clip| Clip {
                 path: format!("{prefix}{}", clip.path),
                 ..clip
             }));
@@ -99,28 +93,6 @@ pub fn read(
             .push(summary(path, Role::Validation, &report));
     }
     Ok(datasets)
-}
-
-/// One clip per training sample, in sample order. Unlike [`check::CheckReport::clips`] (each
-/// file once, resolved files only), a clip that two lines share counts twice and an unresolved
-/// one counts with an unknown duration: steps are counted per sample, and a missing file must
-/// make the fee a lower bound rather than vanish from it.
-fn sample_clips(report: &check::CheckReport) -> impl Iterator<Item = Clip> + '_ {
-    report
-        .references
-        .iter()
-        .filter(|r| r.field.wants_video())
-        .map(|r| Clip {
-            path: r.entry.clone().unwrap_or_else(|| r.written.clone()),
-            duration_s: r
-                .entry
-                .as_deref()
-                .and_then(|entry| report.media.get(entry))
-                .and_then(|probed| match &probed.result {
-                    Ok(MediaInfo::Video(video)) => video.duration_s,
-                    _ => None,
-                }),
-        })
 }
 
 fn summary(path: &Path, role: Role, report: &check::CheckReport) -> DatasetSummary {

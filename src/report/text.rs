@@ -41,60 +41,73 @@ pub fn write_report(
 }
 
 /// Findings grouped by file in report order; dataset-wide findings first.
+///
+/// ```text
+/// data.jsonl
+///   3:17 error[J009] invalid JSON: expected `,` or `}`
+///        hint: Fix the JSON syntax at the given column (quotes, commas, escaped newlines).
+/// ```
 pub fn write_findings(
     out: &mut dyn Write,
     findings: &Findings,
     opts: TextOptions,
 ) -> io::Result<()> {
-    let mut current: Option<Option<&str>> = None;
-    for f in findings.iter() {
-        if opts.quiet && f.severity == Severity::Info {
-            continue;
-        }
-        let file = f.location.file.as_deref();
-        if current != Some(file) {
-            if current.is_some() {
-                writeln!(out)?;
-            }
-            writeln!(out, "{BOLD}{}{BOLD:#}", file.unwrap_or("(dataset)"))?;
-            current = Some(file);
-        }
-        write_finding(out, f, opts)?;
-    }
-    let cut: Vec<_> = findings.suppressed().collect();
-    if !cut.is_empty() {
-        writeln!(out)?;
-        for (rule, n) in cut {
-            writeln!(
-                out,
-                "{DIM}… and {n} more {} {} finding(s) not listed{DIM:#}",
-                rule.code, rule.name
-            )?;
+    let shown: Vec<&Finding> = findings
+        .iter()
+        .filter(|f| !(opts.quiet && f.severity == Severity::Info))
+        .collect();
+    for group in shown.chunk_by(|a, b| a.location.file == b.location.file) {
+        let file = group[0].location.file.as_deref().unwrap_or("(dataset)");
+        writeln!(out, "{BOLD}{file}{BOLD:#}")?;
+        let width = group.iter().map(|f| place(f).len()).max().unwrap_or(0);
+        for f in group {
+            write_finding(out, f, width, opts)?;
         }
     }
-    if current.is_some() {
+    for (rule, n) in findings.suppressed() {
+        writeln!(
+            out,
+            "{DIM}… and {n} more {} ({}) finding(s) not listed{DIM:#}",
+            rule.code, rule.name
+        )?;
+    }
+    if !shown.is_empty() {
         writeln!(out)?;
     }
     Ok(())
 }
 
-fn write_finding(out: &mut dyn Write, f: &Finding, opts: TextOptions) -> io::Result<()> {
-    let place = match (f.location.line, f.location.column) {
-        (Some(l), Some(c)) => format!("{l}:{c}"),
-        (Some(l), None) => format!("{l}"),
+/// `line:column`, `line`, or nothing.
+fn place(f: &Finding) -> String {
+    match (f.location.line, f.location.column) {
+        (Some(l), Some(c)) => format!("{l}:{c} "),
+        (Some(l), None) => format!("{l} "),
         _ => String::new(),
-    };
+    }
+}
+
+fn write_finding(
+    out: &mut dyn Write,
+    f: &Finding,
+    width: usize,
+    opts: TextOptions,
+) -> io::Result<()> {
     let style = severity_style(f.severity);
     writeln!(
         out,
-        "  {place:>7} {style}{:<7}{style:#} {} {DIM}{}{DIM:#}  {}",
+        "  {DIM}{:>width$}{DIM:#}{style}{}[{}]{style:#} {}",
+        place(f),
         f.severity.as_str(),
         f.rule.code,
-        f.rule.name,
         f.message
     )?;
     if f.severity != Severity::Info || opts.verbose {
-        writeln!(out, "  {:>7} {DIM}hint:{DIM:#} {}", "", f.effective_hint())?;
+        writeln!(
+            out,
+            "  {:width$}  {DIM}hint:{DIM:#} {}",
+            "",
+            f.effective_hint()
+        )?;
     }
     Ok(())
 }

@@ -393,6 +393,8 @@ fn resolve(
                 "a file of that name is at {}; paths are relative to the dataset root",
                 show(found)
             ));
+        } else if let Some(found) = index.similar(&name) {
+            f = f.hint(format!("did you mean {}?", show(found)));
         }
         findings.push(f);
     }
@@ -490,6 +492,8 @@ pub fn unsafe_chars(name: &str) -> Option<String> {
 
 /// Lookups for "did you mean": case-folded names, extension-less names and bare file names.
 struct FuzzyIndex<'a> {
+    files: Vec<&'a str>,
+    suggestions: std::cell::Cell<usize>,
     by_folded: HashMap<String, &'a str>,
     by_stem: HashMap<String, &'a str>,
     by_file_name: HashMap<&'a str, &'a str>,
@@ -498,12 +502,15 @@ struct FuzzyIndex<'a> {
 impl<'a> FuzzyIndex<'a> {
     fn new(dataset: &'a Dataset) -> Self {
         let mut index = FuzzyIndex {
+            files: Vec::new(),
+            suggestions: std::cell::Cell::new(0),
             by_folded: HashMap::new(),
             by_stem: HashMap::new(),
             by_file_name: HashMap::new(),
         };
         for e in dataset.source.entries().iter().filter(|e| e.is_file()) {
             let name = e.name.as_str();
+            index.files.push(name);
             index.by_folded.entry(name.to_lowercase()).or_insert(name);
             index.by_stem.entry(stem_folded(name)).or_insert(name);
             let file = name.rsplit('/').next().unwrap_or(name);
@@ -518,6 +525,32 @@ impl<'a> FuzzyIndex<'a> {
 
     fn same_but_extension(&self, name: &str) -> Option<&'a str> {
         self.by_stem.get(&stem_folded(name)).copied()
+    }
+
+    /// A file in the same folder with the same extension whose name is one or two edits away
+    /// (`clip3.mp4` for `clip03.mp4`). Only the first misses get a suggestion, so that a
+    /// manifest of a million wrong paths stays linear.
+    fn similar(&self, name: &str) -> Option<&'a str> {
+        const SUGGESTIONS: usize = 200;
+        if self.suggestions.get() >= SUGGESTIONS {
+            return None;
+        }
+        self.suggestions.set(self.suggestions.get() + 1);
+        let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+        let ext = extension(file);
+        self.files
+            .iter()
+            .filter(|candidate| {
+                let (cdir, cfile) = candidate.rsplit_once('/').unwrap_or(("", candidate));
+                cdir == dir && extension(cfile) == ext
+            })
+            .map(|candidate| {
+                let cfile = candidate.rsplit('/').next().unwrap_or(candidate);
+                (strsim::damerau_levenshtein(file, cfile), *candidate)
+            })
+            .filter(|&(distance, _)| distance <= 2)
+            .min()
+            .map(|(_, candidate)| candidate)
     }
 
     fn same_file_name(&self, name: &str) -> Option<&'a str> {
