@@ -16,6 +16,8 @@ pub struct RulesArgs {
 pub enum ListFormat {
     Text,
     Json,
+    /// The reference page `docs/rules.md`.
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]
@@ -39,6 +41,7 @@ pub fn run_rules(args: &RulesArgs) -> Result<Outcome> {
                 .collect();
             println!("{}", serde_json::to_string_pretty(&items)?);
         }
+        ListFormat::Markdown => print!("{}", rules::markdown()),
         ListFormat::Text => {
             for r in all {
                 anstream::println!(

@@ -117,7 +117,8 @@ pub const MISSING_FIELD: Rule = Rule {
     summary: "A line lacks a field its mode requires (prompt, first_frame_path, last_frame_path, \
               video_path).",
     why: "A sample without its required fields cannot be trained on; the job fails.",
-    fix: "Add the field; see `wanft explain J012` for the fields of each mode.",
+    fix: "Add the field. i2v training lines need prompt, first_frame_path and video_path; kf2v \
+          lines add last_frame_path; validation lines have no video_path.",
 };
 
 pub const WRONG_TYPE: Rule = Rule {

@@ -40,6 +40,47 @@ fn family_rank(code: &str) -> usize {
     "JPMTSH".find(&code[..1]).unwrap_or(usize::MAX)
 }
 
+/// The rule reference as Markdown (`docs/rules.md` is this text; a test keeps them equal).
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# Rules\n\nEvery check wanft runs, by code. Codes are stable: a code never changes \
+         meaning, and a retired code is not reused. `wanft explain CODE` prints one entry; \
+         `wanft rules --format json` lists them for tools.\n\n\
+         Severities: **error**, the platform rejects the dataset or the training is wasted \
+         (exit status 1); **warning**, the result is degraded or money is spent for nothing \
+         (exit status 1 with `--strict`); **info**, worth knowing.\n",
+    );
+    let families = [
+        ('J', "data.jsonl and layout"),
+        ('P', "Paths and archive members"),
+        ('M', "Media files"),
+        ('T', "Prompts"),
+        ('S', "Sample counts and sizes"),
+        ('H', "Hyper-parameters (`wanft plan`, `wanft jobs create`)"),
+    ];
+    let rules = all();
+    for (prefix, title) in families {
+        out.push_str(&format!("\n## {prefix}: {title}\n\n| code | name | severity | checks |\n|---|---|---|---|\n"));
+        for r in rules.iter().filter(|r| r.code.starts_with(prefix)) {
+            out.push_str(&format!(
+                "| [{code}](#{anchor}) | `{name}` | {sev} | {summary} |\n",
+                code = r.code,
+                anchor = r.code.to_lowercase(),
+                name = r.name,
+                sev = r.severity,
+                summary = r.summary.replace('|', "\\|"),
+            ));
+        }
+    }
+    for r in &rules {
+        out.push_str(&format!(
+            "\n### {}\n\n`{}`, {}. {}\n\n**Why:** {}\n\n**Fix:** {}\n",
+            r.code, r.name, r.severity, r.summary, r.why, r.fix
+        ));
+    }
+    out
+}
+
 /// Finds a rule by code (`J009`, case-insensitive) or by name (`invalid-json`).
 pub fn find(key: &str) -> Option<&'static Rule> {
     all()
@@ -77,6 +118,13 @@ mod tests {
                 assert!(!text.trim().is_empty(), "{} lacks documentation", r.code);
             }
         }
+    }
+
+    #[test]
+    fn rules_reference_page_is_current() {
+        // Regenerate with: cargo run -- rules --format markdown > docs/rules.md
+        let page = include_str!("../../docs/rules.md");
+        assert!(page == markdown(), "docs/rules.md is stale: regenerate it");
     }
 
     #[test]
