@@ -471,7 +471,7 @@ async fn synthesis_requires_async_header_and_a_running_deployment() {
         ),
         (
             json!({ "img_url": "data:image/gif;base64,R0lGODlhAQABAAAAACw=" }),
-            "is not a JPEG, PNG, BMP or WEBP image",
+            "is a GIF image, which is not accepted",
         ),
         (
             json!({ "img_url": tiny_png }),

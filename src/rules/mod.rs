@@ -60,7 +60,9 @@ pub fn markdown() -> String {
     ];
     let rules = all();
     for (prefix, title) in families {
-        out.push_str(&format!("\n## {prefix}: {title}\n\n| code | name | severity | checks |\n|---|---|---|---|\n"));
+        out.push_str(&format!(
+            "\n## {prefix}: {title}\n\n| code | name | severity | checks |\n|---|---|---|---|\n"
+        ));
         for r in rules.iter().filter(|r| r.code.starts_with(prefix)) {
             out.push_str(&format!(
                 "| [{code}](#{anchor}) | `{name}` | {sev} | {summary} |\n",

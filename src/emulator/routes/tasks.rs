@@ -467,6 +467,11 @@ mod tests {
         assert!(
             check_image_bytes(b"GIF89a....")
                 .unwrap_err()
+                .contains("GIF image, which is not accepted")
+        );
+        assert!(
+            check_image_bytes(b"%PDF-1.7 ....")
+                .unwrap_err()
                 .contains("not a JPEG")
         );
         // A PNG header declaring 100×100 RGB: too small.
