@@ -257,16 +257,10 @@ fn fragmented_length(
 
 #[cfg(test)]
 mod tests {
+    use super::boxes::boxed;
     use std::io::Cursor;
 
     use super::*;
-
-    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut bytes = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        bytes.extend_from_slice(kind);
-        bytes.extend_from_slice(body);
-        bytes
-    }
 
     fn full(version_flags: u32, fields: &[u32]) -> Vec<u8> {
         let mut body = version_flags.to_be_bytes().to_vec();

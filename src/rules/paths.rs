@@ -350,15 +350,6 @@ fn resolve(
         );
         return None;
     }
-    let folder = format!("{name}/");
-    if dataset.source.has_prefix(&folder) {
-        report(
-            findings,
-            &NOT_FOUND,
-            format!("`{key}` names a folder: {written}"),
-        );
-        return None;
-    }
     let base = dataset.layout.base();
     let show = |n: &str| n.strip_prefix(base).unwrap_or(n).to_string();
     if let Some(found) = index.same_but_case(&name) {

@@ -236,16 +236,18 @@ impl<'a> Fields<'a> {
     }
 }
 
+/// Test helper: a box of `kind` around `body`, with a 32-bit size.
+#[cfg(test)]
+pub(crate) fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut bytes = ((body.len() + 8) as u32).to_be_bytes().to_vec();
+    bytes.extend_from_slice(kind);
+    bytes.extend_from_slice(body);
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut bytes = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        bytes.extend_from_slice(kind);
-        bytes.extend_from_slice(body);
-        bytes
-    }
 
     fn kinds(body: &[u8]) -> Result<Vec<FourCc>, MediaError> {
         children(b"test", body).map(|c| c.map(|(k, _)| k)).collect()

@@ -107,13 +107,7 @@ fn add_track_fragment(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut bytes = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        bytes.extend_from_slice(kind);
-        bytes.extend_from_slice(body);
-        bytes
-    }
+    use crate::media::mp4::boxes::boxed;
 
     fn words(values: &[u32]) -> Vec<u8> {
         values.iter().flat_map(|v| v.to_be_bytes()).collect()

@@ -263,13 +263,7 @@ fn original_format(kind: &FourCc, boxes: &[u8]) -> Option<FourCc> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn boxed(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
-        let mut bytes = ((body.len() + 8) as u32).to_be_bytes().to_vec();
-        bytes.extend_from_slice(kind);
-        bytes.extend_from_slice(body);
-        bytes
-    }
+    use crate::media::mp4::boxes::boxed;
 
     fn matrix_tkhd(version: u8, matrix: [i32; 9], width: u32, height: u32) -> Vec<u8> {
         let mut body = vec![version, 0, 0, 0];
