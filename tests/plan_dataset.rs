@@ -142,3 +142,48 @@ fn a_missing_dataset_cannot_be_planned() {
         .code(2)
         .stderr(predicate::str::contains("no-such-folder"));
 }
+
+/// Durations as ffprobe sees them, rounded half up and capped like the platform's bill.
+fn ffprobe_billable_seconds(clip: &Path, cap: f64) -> u64 {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
+        .args(["stream=duration", "-of", "default=nw=1:nk=1"])
+        .arg(clip)
+        .output()
+        .expect("ffprobe must be installed (apt-get install ffmpeg)");
+    let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
+    (seconds.min(cap) + 0.5).floor() as u64
+}
+
+#[test]
+fn real_clip_durations_give_the_real_bill() {
+    // Independent of wanft's own probe: ffprobe's durations, the spec's formula (§5.1).
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(common::ROOT).join("examples/i2v-train");
+    let manifest = fs::read_to_string(root.join("data.jsonl")).unwrap();
+    let seconds: u64 = manifest
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .map(|v| ffprobe_billable_seconds(&root.join(v["video_path"].as_str().unwrap()), 10.0))
+        .sum();
+    let doc = plan_json(
+        dir.path(),
+        &[
+            &example("i2v-train"),
+            "--region",
+            "cn-beijing",
+            "--n-epochs",
+            "100",
+        ],
+    );
+    assert_eq!(doc["tokens"]["billable_seconds"], seconds);
+    let tokens = seconds * 36 * 100; // max_pixels 36864 / 1024 = 36
+    assert_eq!(doc["tokens"]["all_clips"], tokens);
+    assert_eq!(doc["tokens"]["unknown_durations"], 0);
+    // ¥0.32 per 1,000 tokens, exact: tokens × 32 / 100,000 yuan.
+    let fee = rust_decimal::Decimal::from(tokens * 32) / rust_decimal::Decimal::from(100_000);
+    assert_eq!(
+        doc["fee"]["all_clips"]["amount"],
+        fee.normalize().to_string()
+    );
+}
