@@ -51,7 +51,7 @@ pub struct HyperParams {
 }
 
 /// Every hyper-parameter with a value: what a job trains with once defaults are applied.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct ResolvedHyperParams {
     pub batch_size: u32,
     pub n_epochs: u32,
@@ -64,8 +64,15 @@ pub struct ResolvedHyperParams {
     pub lora_rank: u32,
     pub lora_alpha: u32,
     /// `None` for models that take no `task_type`.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_type: Option<TaskType>,
+}
+
+impl ResolvedHyperParams {
+    /// The task the job trains: `task_type` where the model takes one, else the model's own.
+    pub fn task(&self, model: &ModelProfile) -> TaskType {
+        self.task_type.unwrap_or_else(|| model.default_task())
+    }
 }
 
 impl HyperParams {

@@ -153,6 +153,16 @@ pub struct ModelProfile {
     pub max_prompt_chars: usize,
     /// Resolutions a LoRA deployment of this model accepts (empty: undocumented).
     pub lora_resolutions: &'static [&'static str],
+    /// `parameters.duration` values (seconds) a LoRA deployment accepts (spec §3, §6.18).
+    pub lora_durations: &'static [u32],
+    /// The duration generated when a call sends none.
+    pub default_lora_duration: u32,
+    /// Largest input image of a generation call, in bytes (spec §6.18).
+    pub max_input_image_bytes: u64,
+    /// Video submissions per second and tasks in flight at once for the base model (spec §7.3);
+    /// LoRA deployments' limits are undocumented and assumed to be the same.
+    pub video_submits_per_second: u32,
+    pub concurrent_video_tasks: u32,
 }
 
 impl ModelProfile {
@@ -196,6 +206,11 @@ impl ModelProfile {
     }
 }
 
+const MIB: u64 = 1024 * 1024;
+
+/// wan2.6-i2v's durations: any whole number of seconds from 2 to 15 (older revisions: 5/10/15).
+const TWO_TO_FIFTEEN_SECONDS: &[u32] = &[2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
 /// The default model of every command.
 pub const DEFAULT_MODEL: &str = "wan2.5-i2v-preview";
 
@@ -212,6 +227,12 @@ pub static MODELS: &[ModelProfile] = &[
         cap_assumed: true,
         max_prompt_chars: 1500,
         lora_resolutions: &["720P", "1080P"],
+        lora_durations: TWO_TO_FIFTEEN_SECONDS,
+        // The default is undocumented; 5 s is accepted by every revision.
+        default_lora_duration: 5,
+        max_input_image_bytes: 20 * MIB,
+        video_submits_per_second: 5,
+        concurrent_video_tasks: 5,
     },
     ModelProfile {
         name: "wan2.5-i2v-preview",
@@ -224,6 +245,11 @@ pub static MODELS: &[ModelProfile] = &[
         cap_assumed: false,
         max_prompt_chars: 1500,
         lora_resolutions: &["480P", "720P"],
+        lora_durations: &[5, 10],
+        default_lora_duration: 5,
+        max_input_image_bytes: 20 * MIB,
+        video_submits_per_second: 5,
+        concurrent_video_tasks: 5,
     },
     ModelProfile {
         name: "wan2.2-i2v-flash",
@@ -236,6 +262,12 @@ pub static MODELS: &[ModelProfile] = &[
         cap_assumed: false,
         max_prompt_chars: 800,
         lora_resolutions: &["480P", "720P"],
+        lora_durations: &[5],
+        default_lora_duration: 5,
+        max_input_image_bytes: 10 * MIB,
+        // Documented for Beijing; Singapore does not list them.
+        video_submits_per_second: 2,
+        concurrent_video_tasks: 2,
     },
     ModelProfile {
         name: "wan2.2-kf2v-flash",
@@ -248,6 +280,12 @@ pub static MODELS: &[ModelProfile] = &[
         cap_assumed: false,
         max_prompt_chars: 800,
         lora_resolutions: &["480P", "720P"],
+        lora_durations: &[5],
+        default_lora_duration: 5,
+        max_input_image_bytes: 10 * MIB,
+        // Documented for Beijing; Singapore does not list them.
+        video_submits_per_second: 2,
+        concurrent_video_tasks: 2,
     },
     ModelProfile {
         name: "wan2.7-i2v",
@@ -260,6 +298,13 @@ pub static MODELS: &[ModelProfile] = &[
         cap_assumed: false,
         max_prompt_chars: 1500,
         lora_resolutions: &[],
+        // Durations and image size are undocumented for wan2.7-i2v: the strictest documented
+        // values (fixed 5 s, 10 MiB), which every model accepts.
+        lora_durations: &[5],
+        default_lora_duration: 5,
+        max_input_image_bytes: 10 * MIB,
+        video_submits_per_second: 5,
+        concurrent_video_tasks: 5,
     },
 ];
 
@@ -299,6 +344,13 @@ mod tests {
                 m.name
             );
             assert!(m.regions().count() >= 1, "{} is offered nowhere", m.name);
+            assert!(
+                m.lora_durations.contains(&m.default_lora_duration),
+                "{}",
+                m.name
+            );
+            assert!(m.video_submits_per_second >= 1 && m.concurrent_video_tasks >= 1);
+            assert!(m.max_input_image_bytes >= MIB, "{}", m.name);
             assert_eq!(find(m.name), Some(m));
         }
     }

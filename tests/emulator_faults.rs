@@ -2,7 +2,7 @@
 
 mod emulator_support;
 
-use emulator_support::{KEY, config, dataset_zip, start};
+use emulator_support::{KEY, config, start, training_zip};
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
 use serde_json::json;
@@ -137,7 +137,7 @@ async fn a_cut_upload_breaks_the_request_and_leaves_nothing() {
 #[tokio::test]
 async fn a_lost_create_still_creates_the_job() {
     let h = start(config()).await;
-    let file_id = h.upload("train.zip", dataset_zip(12, None)).await;
+    let file_id = h.upload("train.zip", training_zip(12)).await;
     let body = json!({
         "model": "wan2.5-i2v-preview",
         "training_file_ids": [file_id],

@@ -5,23 +5,32 @@
 
 mod emulator_support;
 
-use emulator_support::{Harness, config, dataset_zip, expected_tokens, start, zip_of};
+use emulator_support::{
+    Harness, billable_seconds, config, expected_tokens, start, training_zip, zip_of,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
+use wanft::check::{self, CheckOptions, CheckReport};
+use wanft::dataset::{Mode, ModeChoice, Role};
 use wanft::emulator::EmulatorConfig;
+use wanft::models::{self, TaskType};
+use wanft::rules::Severity;
 
-/// 12 clips of 4.6 s (billed 5 s) at 20 epochs: auto-split keeps 10 for training, so 5 steps
-/// per epoch, 100 steps, checkpoints every 25 steps.
+/// The first 12 clips of the i2v example at 20 epochs: auto-split keeps 10 for training, so 5
+/// steps per epoch, 100 steps, checkpoints every 25 steps.
 fn small_job() -> Value {
     json!({ "n_epochs": 20, "eval_epochs": 5, "save_total_limit": 3 })
 }
 
-const SMALL_JOB_TOKENS: u64 = 12 * 5 * 36 * 20;
+/// What [`small_job`] bills: all 12 clips (wan2.5 caps at 10 s) at max_pixels 36864.
+fn small_job_tokens() -> u64 {
+    expected_tokens(billable_seconds("i2v-train", 12, 10), 36864, 20)
+}
 
 #[tokio::test]
 async fn job_runs_to_success_with_usage_and_logs() {
     let h = start(config()).await;
-    let file_id = h.upload("train.zip", dataset_zip(12, Some(4.6))).await;
+    let file_id = h.upload("train.zip", training_zip(12)).await;
     let job = h
         .create_job(json!({
             "model": "wan2.5-i2v-preview",
@@ -31,6 +40,8 @@ async fn job_runs_to_success_with_usage_and_logs() {
         }))
         .await;
     let job_id = job["job_id"].as_str().expect("job id");
+    let tokens = small_job_tokens();
+    assert!(tokens > 0 && tokens % 2 == 0, "halves exactly: {tokens}");
     assert!(
         job_id.len() == 20 && job_id.starts_with("ft-") && job_id.as_bytes()[15] == b'-',
         "{job_id}"
@@ -77,15 +88,14 @@ async fn job_runs_to_success_with_usage_and_logs() {
     h.advance(115.0).await; // halfway through training
     let running = h.job(job_id).await;
     assert_eq!(running["status"], "RUNNING");
-    assert_eq!(running["usage"], SMALL_JOB_TOKENS / 2);
+    assert_eq!(running["usage"], tokens / 2);
     assert_eq!(running["output_cnt"], 2);
     assert!(running.get("end_time").is_none());
 
     h.advance(120.0).await;
     let done = h.job(job_id).await;
     assert_eq!(done["status"], "SUCCEEDED");
-    assert_eq!(done["usage"], expected_tokens(12, 5, 36864, 20));
-    assert_eq!(done["usage"], SMALL_JOB_TOKENS);
+    assert_eq!(done["usage"], tokens);
     assert_eq!(done["output_cnt"], 3);
     assert!(done["end_time"].is_string());
 
@@ -116,13 +126,14 @@ async fn job_runs_to_success_with_usage_and_logs() {
     assert_eq!(counters.len(), 4, "one counter per checkpoint: {lines:#?}");
     assert_eq!(
         counters.last().map(|l| l.as_str()),
-        Some(format!(" Actual number of consumed tokens is {SMALL_JOB_TOKENS} !").as_str())
+        Some(format!(" Actual number of consumed tokens is {tokens} !").as_str())
     );
-    assert!(
-        lines
-            .iter()
-            .any(|l| l.contains("10 training samples, 2 validation samples"))
+    let seconds = billable_seconds("i2v-train", 12, 10);
+    let summary = format!(
+        "10 training samples, 2 validation samples, 5 steps per epoch, 100 steps, \
+         {seconds} billable seconds of video"
     );
+    assert!(lines.iter().any(|l| l.ends_with(&summary)), "{lines:#?}");
 }
 
 async fn logs(h: &Harness, job_id: &str) -> Vec<String> {
@@ -155,10 +166,10 @@ async fn fast_clock_finishes_a_default_job_while_polling() {
         tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     assert_eq!(status, "SUCCEEDED");
-    // Defaults: 400 epochs at max_pixels 36864, 10 clips billed 5 s.
+    // Defaults: 400 epochs at max_pixels 36864, every clip billed.
     assert_eq!(
         h.job(&job_id).await["usage"],
-        expected_tokens(10, 5, 36864, 400)
+        expected_tokens(billable_seconds("i2v-train", 10, 10), 36864, 400)
     );
 }
 
@@ -166,7 +177,7 @@ async fn fast_clock_finishes_a_default_job_while_polling() {
 async fn bad_datasets_fail_during_data_processing_unbilled() {
     let h = start(config()).await;
     let no_manifest = h.upload("broken.zip", zip_of(&[("clip.mp4", b"x")])).await;
-    let too_small = h.upload("small.zip", dataset_zip(4, None)).await;
+    let too_small = h.upload("small.zip", training_zip(4)).await;
     let mut jobs = Vec::new();
     for file_id in [&no_manifest, &too_small] {
         let job = h
@@ -179,9 +190,10 @@ async fn bad_datasets_fail_during_data_processing_unbilled() {
         jobs.push(job["job_id"].as_str().expect("id").to_owned());
     }
     h.advance(3600.0).await;
+    // The log names each error finding in the check format.
     for (job_id, problem) in jobs.iter().zip([
-        "data.jsonl not found at the zip root",
-        "holds 4 samples; at least 10 are required",
+        "J001 data.jsonl: no data.jsonl at the dataset root",
+        "S001 <dataset>: 4 training sample(s); at least 10 are required",
     ]) {
         let job = h.job(job_id).await;
         assert_eq!(job["status"], "FAILED", "{job}");
@@ -238,7 +250,7 @@ async fn cancel_bills_consumed_steps_and_frees_the_slot() {
     h.advance(10.0).await;
     let canceled = h.job(&job_id).await;
     assert_eq!(canceled["status"], "CANCELED");
-    assert_eq!(canceled["usage"], SMALL_JOB_TOKENS / 2);
+    assert_eq!(canceled["usage"], small_job_tokens() / 2);
     assert!(canceled["end_time"].is_string());
     let lines = logs(&h, &job_id).await;
     assert!(
@@ -299,7 +311,7 @@ async fn delete_only_finished_jobs_and_404_for_unknown_ids() {
 #[tokio::test]
 async fn list_pages_newest_first_and_filters_by_model() {
     let h = start(config()).await;
-    let file_id = h.upload("train.zip", dataset_zip(12, None)).await;
+    let file_id = h.upload("train.zip", training_zip(12)).await;
     let mut ids = Vec::new();
     for model in [
         "wan2.5-i2v-preview",
@@ -347,7 +359,7 @@ async fn list_pages_newest_first_and_filters_by_model() {
 #[tokio::test]
 async fn create_time_checks_answer_invalid_parameter() {
     let h = start(config()).await;
-    let file_id = h.upload("train.zip", dataset_zip(12, None)).await;
+    let file_id = h.upload("train.zip", training_zip(12)).await;
     let native = {
         let form = reqwest::multipart::Form::new()
             .part(
@@ -403,7 +415,8 @@ async fn create_time_checks_answer_invalid_parameter() {
         (with("training_file_ids", json!([native])), "purpose batch"),
         (
             hyper(json!({ "max_pixels": 65536 })),
-            "does not support max_pixels: 65536, it must be between 16384 and 36864",
+            "The hyper parameter max_pixels: 65536 is not supported by wan2.5-i2v-preview, it \
+             must be between 16384 and 36864",
         ),
         (
             hyper(json!({ "n_epochs": 400, "eval_epochs": 39 })),
@@ -437,7 +450,7 @@ async fn create_time_checks_answer_invalid_parameter() {
         ),
         (
             hyper(json!({ "task_type": "kf2v" })),
-            "does not support hyper parameter task_type",
+            "The hyper parameter task_type: kf2v is not supported by wan2.5-i2v-preview",
         ),
         (
             with("training_datasets", json!([])),
@@ -497,4 +510,164 @@ async fn create_time_checks_answer_invalid_parameter() {
         .await;
     assert_eq!(job["hyper_parameters"]["task_type"], "kf2v");
     assert_eq!(job["hyper_parameters"]["batch_size"], 1);
+}
+
+/// Creates a default wan2.5 job over `training` with `hyper`; returns its id.
+async fn create_job_over(h: &Harness, training: &[&str], hyper: Value) -> String {
+    let job = h
+        .create_job(json!({
+            "model": "wan2.5-i2v-preview",
+            "training_file_ids": training,
+            "training_type": "efficient_sft",
+            "hyper_parameters": hyper,
+        }))
+        .await;
+    job["job_id"].as_str().expect("job id").to_owned()
+}
+
+#[tokio::test]
+async fn several_training_zips_count_their_samples_together() {
+    let h = start(config()).await;
+    let six = h.upload("a.zip", training_zip(6)).await;
+    let six_more = h.upload("b.zip", training_zip(6)).await;
+    let four = h.upload("c.zip", training_zip(4)).await;
+    let four_more = h.upload("d.zip", training_zip(4)).await;
+    let together = create_job_over(&h, &[&six, &six_more], small_job()).await;
+    let too_few = create_job_over(&h, &[&four, &four_more], small_job()).await;
+    h.advance(3600.0).await;
+
+    // 6 + 6 samples train like one zip of 12; every clip of both zips is billed.
+    let job = h.job(&together).await;
+    assert_eq!(job["status"], "SUCCEEDED", "{job}");
+    let seconds = 2 * billable_seconds("i2v-train", 6, 10);
+    assert_eq!(job["usage"], expected_tokens(seconds, 36864, 20));
+
+    let job = h.job(&too_few).await;
+    assert_eq!(job["status"], "FAILED", "{job}");
+    let lines = logs(&h, &too_few).await;
+    let errors: Vec<&String> = lines.iter().filter(|l| l.contains(" - ERROR - ")).collect();
+    assert_eq!(errors.len(), 1, "{lines:#?}");
+    assert!(
+        errors[0].ends_with(
+            "data process failed: S001 <dataset>: 8 training sample(s) in 2 training files \
+             together; at least 10 are required"
+        ),
+        "{lines:#?}"
+    );
+}
+
+/// The first 12 samples of the i2v example with three errors: line 2 names a missing first
+/// frame, line 5 has an empty prompt, and clip03.mp4 is cut in half.
+fn broken_training_zip() -> Vec<u8> {
+    let dir = emulator_support::example_dir("i2v-train");
+    let mut lines = emulator_support::example_lines("i2v-train", 12);
+    lines[1]["first_frame_path"] = json!("missing.jpg");
+    lines[4]["prompt"] = json!("");
+    let manifest: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    let mut members = vec![("data.jsonl".to_owned(), manifest.into_bytes())];
+    for line in &lines {
+        for key in ["first_frame_path", "video_path"] {
+            let path = line[key].as_str().expect("path");
+            let Ok(mut bytes) = std::fs::read(dir.join(path)) else {
+                continue; // missing.jpg
+            };
+            if path == "clip03.mp4" {
+                bytes.truncate(bytes.len() / 2);
+            }
+            members.push((path.to_owned(), bytes));
+        }
+    }
+    zip_of(&members)
+}
+
+/// `wanft check` of a zip, as a user runs it before uploading.
+fn check_locally(zip: &[u8], options: &CheckOptions) -> CheckReport {
+    let local = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(local.path(), zip).expect("write zip");
+    check::run(local.path(), options).expect("check runs")
+}
+
+fn wan25() -> &'static models::ModelProfile {
+    models::find("wan2.5-i2v-preview").expect("model")
+}
+
+#[tokio::test]
+async fn jobs_fail_for_exactly_the_errors_check_reports() {
+    let zip = broken_training_zip();
+    let options = CheckOptions {
+        mode: Some(ModeChoice::Exact(Mode {
+            task: TaskType::I2v,
+            role: Role::Training,
+        })),
+        ..CheckOptions::new(wan25())
+    };
+    let report = check_locally(&zip, &options);
+    let expected: Vec<String> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Error)
+        .map(|f| format!("{} {}: {}", f.rule.code, f.location, f.message))
+        .collect();
+    let codes: Vec<&str> = expected.iter().map(|l| &l[..4]).collect();
+    for code in ["P001", "T001", "M011"] {
+        assert!(codes.contains(&code), "{code} missing from {expected:#?}");
+    }
+
+    let h = start(config()).await;
+    let file_id = h.upload("broken.zip", zip).await;
+    let job_id = create_job_over(&h, &[&file_id], small_job()).await;
+    h.advance(3600.0).await;
+    let job = h.job(&job_id).await;
+    assert_eq!(
+        (job["status"].as_str(), job["usage"].as_u64()),
+        (Some("FAILED"), Some(0))
+    );
+    let prefix = format!("data process failed: training file {file_id} (broken.zip): ");
+    let logged: Vec<String> = logs(&h, &job_id)
+        .await
+        .iter()
+        .filter_map(|l| l.split_once(" - ERROR - ").map(|(_, text)| text))
+        .map(|text| text.strip_prefix(&prefix).expect(text).to_owned())
+        .collect();
+    assert_eq!(logged, expected);
+}
+
+/// The first 12 samples of the i2v example in the folders layout (no data.jsonl), which
+/// `wanft check` accepts because `wanft pack` can write data.jsonl for it.
+fn folders_layout_zip() -> Vec<u8> {
+    let dir = emulator_support::example_dir("i2v-train");
+    let mut members = Vec::new();
+    for line in emulator_support::example_lines("i2v-train", 12) {
+        let video = line["video_path"].as_str().expect("video");
+        let first = line["first_frame_path"].as_str().expect("first frame");
+        let stem = video.trim_end_matches(".mp4");
+        let extension = first.rsplit_once('.').expect("extension").1;
+        let read = |path: &str| std::fs::read(dir.join(path)).expect("example media");
+        members.push((format!("videos/{video}"), read(video)));
+        members.push((format!("first_frames/{stem}.{extension}"), read(first)));
+        let prompt = line["prompt"].as_str().expect("prompt");
+        members.push((format!("prompts/{stem}.txt"), prompt.as_bytes().to_vec()));
+    }
+    zip_of(&members)
+}
+
+#[tokio::test]
+async fn a_zip_without_data_jsonl_fails_even_in_the_folders_layout() {
+    let zip = folders_layout_zip();
+    let report = check_locally(&zip, &CheckOptions::new(wan25()));
+    assert_eq!(report.summary.samples, 12);
+    assert!(!report.has_errors(), "a valid dataset for `wanft pack`");
+
+    let h = start(config()).await;
+    let file_id = h.upload("folders.zip", zip).await;
+    let job_id = create_job_over(&h, &[&file_id], small_job()).await;
+    h.advance(3600.0).await;
+    assert_eq!(h.job_status(&job_id).await, "FAILED");
+    let lines = logs(&h, &job_id).await;
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("(folders.zip): J001 data.jsonl: no data.jsonl at the zip root")),
+        "{lines:#?}"
+    );
 }

@@ -4,7 +4,9 @@
 mod emulator_support;
 
 use base64::Engine;
-use emulator_support::{Harness, config, dataset_zip, start, validation_zip};
+use emulator_support::{
+    Harness, config, example_lines, example_zip, start, training_zip, validation_zip,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -14,7 +16,7 @@ const KEY_FRAMES: &str = "/api/v1/services/aigc/image2video/video-synthesis";
 /// 20 samples with a 3-line validation zip, batch 2: 10 steps per epoch. 40 epochs with
 /// eval_epochs 4 → checkpoints every 40 steps up to 400 (10 of them); keep the last 4.
 async fn trained_job(h: &Harness) -> String {
-    let train = h.upload("train.zip", dataset_zip(20, Some(3.0))).await;
+    let train = h.upload("train.zip", training_zip(20)).await;
     let valid = h.upload("valid.zip", validation_zip(3)).await;
     let job = h
         .create_job(json!({
@@ -100,7 +102,7 @@ async fn checkpoints_follow_eval_epochs_and_retention() {
 #[tokio::test]
 async fn validation_results_come_in_string_order() {
     let h = start(config()).await;
-    let train = h.upload("train.zip", dataset_zip(10, None)).await;
+    let train = h.upload("train.zip", training_zip(10)).await;
     let valid = h.upload("valid.zip", validation_zip(1)).await;
     // Batch 4 over 10 samples: 3 steps per epoch; every 10 epochs up to 40: 30, 60, 90, 120.
     let job = h
@@ -153,7 +155,8 @@ async fn validation_details_page_previews_served_by_the_emulator() {
     );
     let list = output["list"].as_array().expect("list");
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["prompt"], "validation prompt 2");
+    // Page 2 of size 2 holds the third validation line.
+    assert_eq!(list[0]["prompt"], example_lines("i2v-val", 3)[2]["prompt"]);
     let video = list[0]["video_path"].as_str().expect("video_path");
     let image = list[0]["first_frame_path"]
         .as_str()
@@ -572,7 +575,7 @@ async fn generation_task_runs_and_serves_its_video() {
 #[tokio::test]
 async fn key_frame_models_use_their_endpoint_and_templates() {
     let h = start(config()).await;
-    let train = h.upload("kf2v.zip", dataset_zip(12, Some(5.0))).await;
+    let train = h.upload("i2v.zip", training_zip(12)).await;
     let job = h
         .create_job(json!({
             "model": "wan2.2-kf2v-flash",
@@ -585,18 +588,16 @@ async fn key_frame_models_use_their_endpoint_and_templates() {
     h.advance(3600.0).await;
     // The i2v-shaped lines lack last_frame_path: a kf2v model fails them.
     assert_eq!(h.job_status(job_id).await, "FAILED");
+    let (_, logs) = h.get(&format!("/api/v1/fine-tunes/{job_id}/logs")).await;
+    let missing_last_frame = logs["output"]["logs"]
+        .as_array()
+        .expect("logs")
+        .iter()
+        .filter_map(Value::as_str)
+        .any(|l| l.contains(": J012 data.jsonl:1: ") && l.contains("last_frame_path"));
+    assert!(missing_last_frame, "{logs}");
 
-    let lines: Vec<Value> = (0..12)
-        .map(|i| json!({ "prompt": format!("p{i}"), "first_frame_path": "a.jpg", "last_frame_path": "b.jpg", "video_path": "c.mp4" }))
-        .collect();
-    let manifest: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let zip = emulator_support::zip_of(&[
-        ("data.jsonl", manifest.as_bytes()),
-        ("a.jpg", b"1"),
-        ("b.jpg", b"2"),
-        ("c.mp4", b"3"),
-    ]);
-    let train = h.upload("kf2v.zip", zip).await;
+    let train = h.upload("kf2v.zip", example_zip("kf2v-train", 10)).await;
     let job = h
         .create_job(json!({
             "model": "wan2.2-kf2v-flash",

@@ -2,7 +2,7 @@
 
 mod emulator_support;
 
-use emulator_support::{config, dataset_zip, start};
+use emulator_support::{billable_seconds, config, expected_tokens, start, training_zip};
 use md5::{Digest, Md5};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -31,7 +31,7 @@ async fn clock_ms(h: &emulator_support::Harness) -> i64 {
 #[tokio::test]
 async fn state_and_files_survive_a_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let dataset = dataset_zip(12, Some(4.0));
+    let dataset = training_zip(12);
     let (file_id, job_id, before_ms) = {
         let h = start(persistent(dir.path())).await;
         let file_id = h.upload("train.zip", dataset.clone()).await;
@@ -77,8 +77,11 @@ async fn state_and_files_survive_a_restart() {
     h.advance(3600.0).await;
     let job = h.job(&job_id).await;
     assert_eq!(job["status"], "SUCCEEDED");
-    // start_job's clips last 4.6 s, billed 5 s.
-    assert_eq!(job["usage"], 12 * 5 * 36 * 10);
+    // start_job bills the first 12 clips of the i2v example at max_pixels 36864, 10 epochs.
+    assert_eq!(
+        job["usage"],
+        expected_tokens(billable_seconds("i2v-train", 12, 10), 36864, 10)
+    );
 
     // Same seed after a restart: new ids must still not collide with stored ones.
     let second = h.upload("again.zip", vec![1, 2, 3]).await;

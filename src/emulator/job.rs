@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::Timings;
 use super::clock::EmuTime;
-use super::training::{HyperParameters, TrainingPlan, consumed_tokens, kept_checkpoints};
-use super::validate::ASSUMED_CLIP_SECONDS;
+use super::training::{TrainingPlan, consumed_tokens, kept_checkpoints};
+use crate::hyper::ResolvedHyperParams;
 
 /// Job status (spec §6.5); the last three are terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +73,8 @@ pub struct JobRecord {
     pub model: String,
     pub training_file_ids: Vec<String>,
     pub validation_file_ids: Vec<String>,
-    pub hyper: HyperParameters,
+    /// The values the job trains with (defaults applied), echoed as `hyper_parameters`.
+    pub hyper: ResolvedHyperParams,
     pub created: EmuTime,
     /// Set when the job takes the account's training slot and its data processing starts.
     pub run: Option<Run>,
@@ -97,15 +98,19 @@ pub struct Run {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum DataOutcome {
     /// The datasets have errors: the job fails, unbilled.
-    Rejected { problems: Vec<String> },
+    Rejected {
+        /// The first problems, one log line each (findings in the check format).
+        problems: Vec<String>,
+        /// Problems found beyond those listed.
+        unlisted: usize,
+    },
     /// Training goes ahead as planned.
     Accepted {
         plan: TrainingPlan,
         /// Prompts of the validation lines; every checkpoint previews one video per line.
         validation_prompts: Vec<String>,
-        clip_count: usize,
-        /// Clips billed at the assumed duration because their line had none.
-        assumed_durations: usize,
+        /// Set when some clips could not be billed (unknown duration), in the check format.
+        billing_note: Option<String>,
     },
 }
 
@@ -312,8 +317,9 @@ impl JobRecord {
         let processed = run.started.plus(timings.data_processing);
         let mut events = vec![(run.started, LogLine::Info("start to process data".into()))];
         match &run.outcome {
-            DataOutcome::Rejected { problems } => {
-                for problem in problems {
+            DataOutcome::Rejected { problems, unlisted } => {
+                let more = (*unlisted > 0).then(|| format!("… and {unlisted} more problems"));
+                for problem in problems.iter().chain(&more) {
                     events.push((
                         processed,
                         LogLine::Error(format!("data process failed: {problem}")),
@@ -322,30 +328,22 @@ impl JobRecord {
                 events.push((processed, LogLine::Info("finetune-job failed".into())));
             }
             DataOutcome::Accepted {
-                plan,
-                clip_count,
-                assumed_durations,
-                ..
+                plan, billing_note, ..
             } => {
                 events.push((
                     processed,
                     LogLine::Info(format!(
-                        "{} training samples, {} validation samples, {} steps per epoch, {} steps",
+                        "{} training samples, {} validation samples, {} steps per epoch, {} steps, \
+                         {} billable seconds of video",
                         plan.train_samples,
                         plan.validation_samples,
                         plan.steps_per_epoch,
-                        plan.total_steps
+                        plan.total_steps,
+                        plan.billable_seconds
                     )),
                 ));
-                if *assumed_durations > 0 {
-                    // The emulator does not probe media yet: say how billing was derived.
-                    events.push((
-                        processed,
-                        LogLine::Info(format!(
-                            "emulator: {assumed_durations} of {clip_count} clips have no \"duration\" in data.jsonl; \
-                             billed as {ASSUMED_CLIP_SECONDS} s each (media is not probed)"
-                        )),
-                    ));
+                if let Some(note) = billing_note {
+                    events.push((processed, LogLine::Info(note.clone())));
                 }
                 events.push((
                     processed,
@@ -387,6 +385,7 @@ impl JobRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hyper::HyperParams;
     use crate::models::find;
     use std::time::Duration;
 
@@ -404,12 +403,13 @@ mod tests {
 
     fn job(outcome: Option<DataOutcome>) -> JobRecord {
         let model = find("wan2.5-i2v-preview").expect("known model");
-        let hyper = HyperParameters {
-            n_epochs: 10,
-            eval_epochs: 5,
-            save_total_limit: 1,
-            ..HyperParameters::defaults(model)
-        };
+        let hyper = HyperParams {
+            n_epochs: Some(10),
+            eval_epochs: Some(5),
+            save_total_limit: Some(1),
+            ..HyperParams::default()
+        }
+        .resolve(model);
         JobRecord {
             job_id: "ft-202501010000-abcd".into(),
             model: model.name.into(),
@@ -435,11 +435,11 @@ mod tests {
                 steps_per_epoch: 10,
                 total_steps: 100,
                 checkpoint_steps: vec![50, 100],
+                billable_seconds: 100,
                 tokens: 1000,
             },
             validation_prompts: vec![],
-            clip_count: 20,
-            assumed_durations: 20,
+            billing_note: None,
         }
     }
 
@@ -459,7 +459,8 @@ mod tests {
         assert_eq!(ok.status_at(at(180), &t), JobStatus::Succeeded);
         assert_eq!(ok.end_time(&t), Some(at(180)));
         let bad = job(Some(DataOutcome::Rejected {
-            problems: vec!["data.jsonl not found at the zip root".into()],
+            problems: vec!["J001 data.jsonl: no data.jsonl".into()],
+            unlisted: 0,
         }));
         assert_eq!(bad.status_at(at(49), &t), JobStatus::Running);
         assert_eq!(bad.status_at(at(50), &t), JobStatus::Failed);
@@ -478,6 +479,31 @@ mod tests {
         assert_eq!(ok.kept_checkpoints_at(at(150), &t), vec![100]);
         assert_eq!(ok.usage_at(at(75), &t), 250);
         assert_eq!(ok.usage_at(at(999), &t), 1000);
+    }
+
+    #[test]
+    fn rejected_jobs_log_each_problem_and_count_the_rest() {
+        let t = timings();
+        let bad = job(Some(DataOutcome::Rejected {
+            problems: vec!["S001 <dataset>: 4 training sample(s)".into()],
+            unlisted: 7,
+        }));
+        let logs = bad.logs_at(at(999), &t);
+        let errors: Vec<&str> = logs
+            .iter()
+            .filter_map(|l| l.split_once(" - ERROR - ").map(|(_, text)| text))
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "data process failed: S001 <dataset>: 4 training sample(s)",
+                "data process failed: … and 7 more problems"
+            ]
+        );
+        assert!(
+            logs.last()
+                .is_some_and(|l| l.ends_with("finetune-job failed"))
+        );
     }
 
     #[test]

@@ -14,10 +14,12 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Layout: `state` (account state, training-slot scheduler, persistence) over `job` and
-//! `training` (timelines and arithmetic), [`validate`] (dataset checks), `clock`, `ids`,
-//! `digests`; the HTTP side is `routes` (one module per resource) behind `error::envelope`,
-//! `auth`, `ratelimit` and `faults`, served by `connection`.
+//! Layout: `state` (account state, training-slot scheduler, persistence) over `job` (timelines),
+//! `training` (the planner's arithmetic for one job), `validate` (data processing through the
+//! rule engine of `wanft check`), `hyper_params` (create-time checks through the planner's
+//! rules), `clock`, `ids`, `digests`; the HTTP side is `routes` (one module per resource) behind
+//! `error::envelope`, `auth`, `ratelimit` and `faults`, served by `connection`. Model facts,
+//! inference limits included, come from [`crate::models`].
 
 mod auth;
 mod blobs;
@@ -26,14 +28,14 @@ mod connection;
 mod digests;
 mod error;
 mod faults;
+mod hyper_params;
 mod ids;
-mod inference;
 mod job;
 mod ratelimit;
 mod routes;
 mod state;
 mod training;
-pub mod validate;
+mod validate;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -47,7 +49,6 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use faults::FaultSettings;
-pub use validate::{DatasetRole, ZipVerdict, validate_zip};
 
 use auth::ApiKey;
 use faults::FaultInjector;

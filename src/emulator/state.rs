@@ -4,7 +4,8 @@
 //! All access goes through [`Store::read`] and [`Store::write`], which first bring the state up
 //! to the current emulated time (`State::advance`) and, when anything changed, save it. The
 //! lock is a plain mutex never held across an `.await`. Data processing runs under it: it reads
-//! only each zip's central directory and its `data.jsonl`, which is quick even for 1 GB zips.
+//! each zip's central directory, its `data.jsonl` and the headers of its media (as
+//! `wanft check` does, headers only), which is quick even for 1 GB zips.
 
 use std::fs;
 use std::io::Write;
@@ -19,13 +20,13 @@ use super::Timings;
 use super::clock::{Clock, EmuTime};
 use super::error::ApiError;
 use super::ids::IdMinter;
-use super::job::{DataOutcome, JobRecord, Run};
-use super::training::TrainingPlan;
-use super::validate::{DatasetRole, MIN_TRAINING_SAMPLES, validate_zip};
-use crate::models::{self, TaskType};
+use super::job::{JobRecord, Run};
+use super::validate::process_data;
+use crate::models::TaskType;
 
-/// Version of the persisted layout; bumped on incompatible changes.
-const STATE_FORMAT: u32 = 1;
+/// Version of the persisted layout; bumped on incompatible changes (2: hyper-parameters and
+/// data-processing outcomes as the rule engine and planner give them).
+const STATE_FORMAT: u32 = 2;
 const STATE_FILE: &str = "state.json";
 const BLOB_DIR: &str = "files";
 
@@ -275,95 +276,6 @@ impl State {
             changed = true;
         }
         changed
-    }
-}
-
-/// Data processing: validates every zip of `job` and plans its training.
-fn process_data(job: &JobRecord, files: &[FileRecord], blob_dir: &Path) -> DataOutcome {
-    let Some(model) = models::find(&job.model) else {
-        return DataOutcome::Rejected {
-            problems: vec![format!("unknown model {}", job.model)],
-        };
-    };
-    let mut problems = Vec::new();
-    let mut training_samples = 0;
-    let mut clip_seconds = Vec::new();
-    let mut assumed_durations = 0;
-    let mut training_prompts = Vec::new();
-    let mut validation_prompts = Vec::new();
-    let datasets = job
-        .training_file_ids
-        .iter()
-        .map(|id| (id, DatasetRole::Training))
-        .chain(
-            job.validation_file_ids
-                .iter()
-                .map(|id| (id, DatasetRole::Validation)),
-        );
-    for (file_id, role) in datasets {
-        let role_name = match role {
-            DatasetRole::Training => "training",
-            DatasetRole::Validation => "validation",
-        };
-        let Some(file) = files.iter().find(|f| &f.id == file_id) else {
-            problems.push(format!("{role_name} file {file_id} no longer exists"));
-            continue;
-        };
-        let verdict = validate_zip(&blob_dir.join(&file.id), role, model);
-        problems.extend(
-            verdict
-                .errors
-                .iter()
-                .map(|e| format!("{role_name} file {} ({}): {e}", file.id, file.filename)),
-        );
-        match role {
-            DatasetRole::Training => {
-                training_samples += verdict.sample_count;
-                clip_seconds.extend(verdict.clip_seconds);
-                assumed_durations += verdict.assumed_durations;
-                training_prompts.extend(verdict.prompts);
-            }
-            DatasetRole::Validation => validation_prompts.extend(verdict.prompts),
-        }
-    }
-    if problems.is_empty() && training_samples < MIN_TRAINING_SAMPLES {
-        problems.push(format!(
-            "the training data holds {training_samples} samples; at least {MIN_TRAINING_SAMPLES} are required"
-        ));
-    }
-    if problems.is_empty() && job.injected_failure {
-        problems.push("internal error (injected by the job_fail_rate fault)".into());
-    }
-    if !problems.is_empty() {
-        return DataOutcome::Rejected { problems };
-    }
-    let explicit_validation =
-        (!job.validation_file_ids.is_empty()).then_some(validation_prompts.len());
-    match TrainingPlan::new(
-        &job.hyper,
-        model,
-        training_samples,
-        explicit_validation,
-        &clip_seconds,
-    ) {
-        Ok(plan) => {
-            if explicit_validation.is_none() {
-                // Auto-split: the last lines of the training data become the validation set.
-                let split_at = training_prompts
-                    .len()
-                    .saturating_sub(plan.validation_samples);
-                validation_prompts = training_prompts.split_off(split_at);
-            }
-            DataOutcome::Accepted {
-                plan,
-                validation_prompts,
-                clip_count: clip_seconds.len(),
-                assumed_durations,
-            }
-        }
-        Err(problem) => DataOutcome::Rejected {
-            problems: vec![problem],
-        },
     }
 }
 

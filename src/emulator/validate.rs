@@ -1,217 +1,230 @@
-//! Dataset validation at the start of a job's data processing.
+//! Data processing: a job's datasets judged by the crate's rule engine, exactly as `wanft check`
+//! judges them (design: "what passes locally passes the emulator").
 //!
-//! **Interim implementation.** The lead engineer is building the real rule engine (`wanft check`),
-//! exposed as a library call returning findings (rule code, severity, file, line, message).
-//! [`validate_zip`] will be routed through it, so that the emulator fails a job for exactly the
-//! error-severity findings `wanft check` reports. Until then it performs only the structural checks
-//! the emulator cannot work without: the zip opens, `data.jsonl` sits at its root, every line is a
-//! JSON object with the columns the model requires, and every referenced member exists.
-//!
-//! Media is not probed yet. Clip durations, needed for billing, come from an optional
-//! `"duration"` (seconds) on each training line and default to [`ASSUMED_CLIP_SECONDS`]; the job
-//! log says so.
+//! Every zip of the job goes through [`check::run`] with the job's model, the mode its role and
+//! task imply, and the job's `max_pixels` and split settings. Any error-severity finding fails the
+//! job, unbilled, and its log names the findings in the check format (`CODE file:line: message`).
+//! Otherwise the job trains on the samples found: the probed clip durations are billed, and the
+//! samples' prompts become the validation previews.
 
-use std::collections::HashSet;
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use super::job::{DataOutcome, JobRecord};
+use super::state::FileRecord;
+use super::training::TrainingPlan;
+use crate::check::{self, CheckError, CheckOptions, CheckReport, Clip};
+use crate::dataset::{Layout, MANIFEST, Mode, ModeChoice, Role, SourceError};
+use crate::models::{self, ModelProfile};
+use crate::plan::{self, ClipBilling};
+use crate::rules::{self, Finding, Location, Severity};
 
-use crate::models::{ModelProfile, TaskType};
+/// Problems a failed job's log lists one by one; the rest are counted.
+const LISTED_PROBLEMS: usize = 20;
 
-/// Name and location of the manifest inside every dataset zip (spec §2.1).
-pub const MANIFEST_NAME: &str = "data.jsonl";
-
-/// Largest `data.jsonl` the platform accepts (spec §2.5); also bounds what is read into memory.
-pub const MAX_MANIFEST_BYTES: u64 = 20 * 1024 * 1024;
-
-/// Billing duration of a clip whose line has no `"duration"`, until media probing lands.
-pub const ASSUMED_CLIP_SECONDS: f64 = 5.0;
-
-/// Fewest training samples the platform trains on (spec §2.5).
-pub const MIN_TRAINING_SAMPLES: usize = 10;
-
-/// Whether a zip was attached as training or validation data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DatasetRole {
-    Training,
-    Validation,
+/// A finding in the check format: `CODE file:line: message` (`<dataset>` for the whole set).
+fn check_line(finding: &Finding) -> String {
+    format!(
+        "{} {}: {}",
+        finding.rule.code, finding.location, finding.message
+    )
 }
 
-/// What data processing learned from one zip.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ZipVerdict {
-    /// Problems that fail the job, one sentence each (`line 3: ...`).
-    pub errors: Vec<String>,
-    /// Sample lines (non-blank lines of `data.jsonl`).
-    pub sample_count: usize,
-    /// Billing duration of each training clip, in line order (empty for validation zips).
-    pub clip_seconds: Vec<f64>,
-    /// How many entries of `clip_seconds` came from [`ASSUMED_CLIP_SECONDS`].
-    pub assumed_durations: usize,
-    /// Prompt of each sample, in line order; validation previews show them.
-    pub prompts: Vec<String>,
-}
-
-/// Checks one dataset zip the way data processing does, and counts its samples.
-///
-/// Never panics and never allocates by a size read from the archive: `data.jsonl` is read
-/// through a [`MAX_MANIFEST_BYTES`] window.
-pub fn validate_zip(path: &Path, role: DatasetRole, model: &ModelProfile) -> ZipVerdict {
-    let mut verdict = ZipVerdict::default();
-    let archive = File::open(path)
-        .map_err(|e| format!("the file cannot be read: {e}"))
-        .and_then(|file| {
-            zip::ZipArchive::new(file).map_err(|e| format!("not a valid zip archive: {e}"))
-        });
-    let mut archive = match archive {
-        Ok(archive) => archive,
-        Err(problem) => {
-            verdict.errors.push(problem);
-            return verdict;
-        }
+/// Runs data processing for `job`, whose files are stored under `blob_dir`.
+pub fn process_data(job: &JobRecord, files: &[FileRecord], blob_dir: &Path) -> DataOutcome {
+    let Some(model) = models::find(&job.model) else {
+        return DataOutcome::Rejected {
+            problems: vec![format!("unknown model {}", job.model)],
+            unlisted: 0,
+        };
     };
-    // A name that cannot be decoded cannot be referenced either: leave it out.
-    let members: HashSet<String> = archive
-        .file_names()
-        .filter_map(Result::ok)
-        .map(|name| name.into_owned())
-        .collect();
-    let manifest = match read_manifest(&mut archive, &members) {
-        Ok(bytes) => bytes,
-        Err(problem) => {
-            verdict.errors.push(problem);
-            return verdict;
-        }
-    };
-    let required = required_columns(role, model.default_task());
-    for (index, line) in BufReader::new(manifest.as_slice()).split(b'\n').enumerate() {
-        let number = index + 1;
-        let Ok(line) = line else { break };
-        let line = line.strip_suffix(b"\r").unwrap_or(&line);
-        if line.iter().all(u8::is_ascii_whitespace) {
+    let mut data = JobData::default();
+    let datasets = job
+        .training_file_ids
+        .iter()
+        .map(|id| (id, Role::Training))
+        .chain(
+            job.validation_file_ids
+                .iter()
+                .map(|id| (id, Role::Validation)),
+        );
+    for (file_id, role) in datasets {
+        let label = format!("{} file {file_id}", role_name(role));
+        let Some(file) = files.iter().find(|f| &f.id == file_id) else {
+            data.problem(|| format!("{label} no longer exists"));
             continue;
-        }
-        verdict.sample_count += 1;
-        match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(object)) => {
-                check_line(number, &object, role, &required, &members, &mut verdict)
-            }
-            Ok(_) => verdict
-                .errors
-                .push(format!("line {number}: not a JSON object")),
-            Err(e) => verdict
-                .errors
-                .push(format!("line {number}: invalid JSON ({e})")),
+        };
+        let label = format!("{label} ({})", file.filename);
+        match judge(job, model, role, &blob_dir.join(&file.id)) {
+            Ok(report) => data.add(job, role, &label, &report),
+            Err(problem) => data.problem(|| format!("{label}: {problem}")),
         }
     }
-    if verdict.sample_count == 0 {
-        verdict
-            .errors
-            .push(format!("{MANIFEST_NAME} holds no samples"));
-    }
-    verdict
-}
-
-/// Reads `data.jsonl` from the zip root, bounded by [`MAX_MANIFEST_BYTES`].
-fn read_manifest(
-    archive: &mut zip::ZipArchive<File>,
-    members: &HashSet<String>,
-) -> Result<Vec<u8>, String> {
-    if !members.contains(MANIFEST_NAME) {
-        let nested = members
-            .iter()
-            .filter(|m| m.ends_with(&format!("/{MANIFEST_NAME}")))
-            .min();
-        return Err(match nested {
-            Some(nested) => format!(
-                "{MANIFEST_NAME} must sit at the zip root, found `{nested}` (re-zip from inside the folder)"
+    if job.training_file_ids.len() > 1 && data.training_samples < rules::size::MIN_SAMPLES {
+        let finding = Finding::new(
+            &rules::size::TOO_FEW,
+            Location::dataset(),
+            format!(
+                "{} training sample(s) in {} training files together; at least {} are required",
+                data.training_samples,
+                job.training_file_ids.len(),
+                rules::size::MIN_SAMPLES
             ),
-            None => format!("{MANIFEST_NAME} not found at the zip root"),
+        );
+        data.problem(|| check_line(&finding));
+    }
+    if data.problems.is_empty() && job.injected_failure {
+        data.problem(|| "internal error (injected by the job_fail_rate fault)".into());
+    }
+    data.into_outcome(job, model)
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Training => "training",
+        Role::Validation => "validation",
+    }
+}
+
+/// Checks one stored zip as a dataset of `job` in `role`.
+fn judge(
+    job: &JobRecord,
+    model: &'static ModelProfile,
+    role: Role,
+    path: &Path,
+) -> Result<CheckReport, String> {
+    let mode = Mode {
+        task: job.hyper.task(model),
+        role,
+    };
+    let options = CheckOptions {
+        mode: Some(ModeChoice::Exact(mode)),
+        validation_given: !job.validation_file_ids.is_empty(),
+        ..CheckOptions::for_job(model, &job.hyper)
+    };
+    check::run(path, &options).map_err(|error| match error {
+        CheckError::Source(SourceError::BadZip { reason, .. }) => {
+            format!("not a readable zip archive: {reason}")
+        }
+        // The other errors name the emulator's own storage path, which means nothing to a
+        // client.
+        _ => "the stored file cannot be read".into(),
+    })
+}
+
+/// What the datasets of a job hold, gathered zip by zip.
+#[derive(Default)]
+struct JobData {
+    /// The first [`LISTED_PROBLEMS`] problems, worded for the log.
+    problems: Vec<String>,
+    /// Problems beyond those.
+    unlisted: usize,
+    training_samples: usize,
+    training_prompts: Vec<String>,
+    validation_samples: usize,
+    validation_prompts: Vec<String>,
+    /// One clip per training sample, zip by zip.
+    clips: Vec<Clip>,
+}
+
+impl JobData {
+    /// Records a problem, worded only if it is listed.
+    fn problem(&mut self, describe: impl FnOnce() -> String) {
+        if self.problems.len() < LISTED_PROBLEMS {
+            self.problems.push(describe());
+        } else {
+            self.unlisted += 1;
+        }
+    }
+
+    /// Takes in the check of one zip, labelled `label` in problems.
+    fn add(&mut self, job: &JobRecord, role: Role, label: &str, report: &CheckReport) {
+        // With several training zips the sample count is judged on their union, afterwards.
+        let per_zip_count_applies = job.training_file_ids.len() == 1;
+        let errors = report.findings.iter().filter(|f| {
+            f.severity == Severity::Error
+                && (per_zip_count_applies || f.rule != &rules::size::TOO_FEW)
         });
-    }
-    let member = archive
-        .by_name(MANIFEST_NAME)
-        .map_err(|e| format!("{MANIFEST_NAME} cannot be read: {e}"))?;
-    let mut bytes = Vec::new();
-    member
-        .take(MAX_MANIFEST_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("{MANIFEST_NAME} cannot be read: {e}"))?;
-    if bytes.len() as u64 > MAX_MANIFEST_BYTES {
-        return Err(format!(
-            "{MANIFEST_NAME} is larger than {MAX_MANIFEST_BYTES} bytes"
-        ));
-    }
-    Ok(bytes)
-}
-
-/// The columns of spec §2.3 a line must carry.
-fn required_columns(role: DatasetRole, task: TaskType) -> Vec<&'static str> {
-    let mut columns = vec!["prompt", "first_frame_path"];
-    if task == TaskType::Kf2v {
-        columns.push("last_frame_path");
-    }
-    if role == DatasetRole::Training {
-        columns.push("video_path");
-    }
-    columns
-}
-
-/// Columns that name a member of the zip.
-const PATH_COLUMNS: [&str; 3] = ["first_frame_path", "last_frame_path", "video_path"];
-
-fn check_line(
-    number: usize,
-    object: &Map<String, Value>,
-    role: DatasetRole,
-    required: &[&str],
-    members: &HashSet<String>,
-    verdict: &mut ZipVerdict,
-) {
-    for column in required {
-        if !object.contains_key(*column) {
-            verdict.errors.push(format!(
-                "line {number}: required field `{column}` is missing"
-            ));
+        for finding in errors {
+            self.problem(|| format!("{label}: {}", check_line(finding)));
         }
-    }
-    for column in PATH_COLUMNS {
-        match object.get(column) {
-            None => {}
-            Some(Value::String(member)) if members.contains(member) => {}
-            Some(Value::String(member)) => verdict.errors.push(format!(
-                "line {number}: `{column}` refers to `{member}`, which is not in the zip"
-            )),
-            Some(_) => verdict
-                .errors
-                .push(format!("line {number}: `{column}` must be a string")),
+        // Findings beyond the per-rule cap are only counted by the check.
+        let kept = report
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count();
+        self.unlisted += report.findings.count(Severity::Error) - kept;
+        if report.dataset.layout == Layout::Folders {
+            // `wanft check` accepts a folders-layout zip because `wanft pack` can turn it into
+            // an upload; the platform reads data.jsonl only.
+            let finding = Finding::new(
+                &rules::manifest::MISSING,
+                Location::file(MANIFEST),
+                "no data.jsonl at the zip root; the platform does not read the folders layout \
+                 (`wanft pack` writes data.jsonl)",
+            );
+            self.problem(|| format!("{label}: {}", check_line(&finding)));
         }
-    }
-    match object.get("prompt") {
-        Some(Value::String(prompt)) => verdict.prompts.push(prompt.clone()),
-        Some(_) => {
-            verdict
-                .errors
-                .push(format!("line {number}: `prompt` must be a string"));
-            verdict.prompts.push(String::new());
-        }
-        None => verdict.prompts.push(String::new()),
-    }
-    if role == DatasetRole::Training && object.contains_key("video_path") {
-        match object.get("duration") {
-            None => {
-                verdict.clip_seconds.push(ASSUMED_CLIP_SECONDS);
-                verdict.assumed_durations += 1;
+        let prompts = report
+            .dataset
+            .samples
+            .iter()
+            .map(|sample| sample.prompt.text().unwrap_or_default().to_owned());
+        match role {
+            Role::Training => {
+                self.training_samples += report.dataset.samples.len();
+                self.training_prompts.extend(prompts);
+                self.clips.extend(report.clips());
             }
-            Some(value) => match value.as_f64().filter(|d| d.is_finite() && *d >= 0.0) {
-                Some(seconds) => verdict.clip_seconds.push(seconds),
-                None => verdict.errors.push(format!(
-                    "line {number}: `duration` must be a non-negative number of seconds"
-                )),
-            },
+            Role::Validation => {
+                self.validation_samples += report.dataset.samples.len();
+                self.validation_prompts.extend(prompts);
+            }
+        }
+    }
+
+    /// The verdict: rejected with the problems found, or accepted with a training plan.
+    fn into_outcome(mut self, job: &JobRecord, model: &ModelProfile) -> DataOutcome {
+        if !self.problems.is_empty() || self.unlisted > 0 {
+            return DataOutcome::Rejected {
+                problems: self.problems,
+                unlisted: self.unlisted,
+            };
+        }
+        let validation = (!job.validation_file_ids.is_empty()).then_some(self.validation_samples);
+        let billed: Vec<ClipBilling> = self
+            .clips
+            .iter()
+            .map(|clip| plan::bill(clip, model.max_clip_seconds))
+            .collect();
+        let plan = match TrainingPlan::new(&job.hyper, self.training_samples, validation, &billed) {
+            Ok(plan) => plan,
+            Err(problem) => {
+                return DataOutcome::Rejected {
+                    problems: vec![problem],
+                    unlisted: 0,
+                };
+            }
+        };
+        if validation.is_none() {
+            // Auto-split: the last lines of the training data become the validation set.
+            let split_at = self
+                .training_prompts
+                .len()
+                .saturating_sub(plan.validation_samples);
+            self.validation_prompts = self.training_prompts.split_off(split_at);
+        }
+        // A clip can be readable yet of unknown length (a warning for `wanft check`): it bills
+        // 0 s, as `wanft plan` counts it, and the log says so.
+        let unknown: Vec<&str> = billed
+            .iter()
+            .filter(|clip| clip.billable_s.is_none())
+            .map(|clip| clip.path.as_str())
+            .collect();
+        DataOutcome::Accepted {
+            plan,
+            validation_prompts: self.validation_prompts,
+            billing_note: rules::hyper::durations_unknown(&unknown).map(|f| check_line(&f)),
         }
     }
 }
@@ -219,124 +232,16 @@ fn check_line(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Write;
-
-    fn zip_with(members: &[(&str, &[u8])]) -> tempfile::NamedTempFile {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        {
-            let mut writer = zip::ZipWriter::new(file.as_file_mut());
-            for (name, bytes) in members {
-                writer
-                    .start_file(*name, zip::write::SimpleFileOptions::default())
-                    .expect("start member");
-                writer.write_all(bytes).expect("write member");
-            }
-            writer.finish().expect("finish zip");
-        }
-        file
-    }
-
-    fn model() -> &'static ModelProfile {
-        crate::models::find("wan2.5-i2v-preview").expect("known model")
-    }
 
     #[test]
-    fn counts_samples_and_reads_durations() {
-        let manifest = concat!(
-            r#"{"prompt":"a","first_frame_path":"a.jpg","video_path":"a.mp4","duration":3.4}"#,
-            "\n\n",
-            r#"{"prompt":"b","first_frame_path":"a.jpg","video_path":"a.mp4"}"#,
-            "\r\n"
+    fn check_lines_name_code_place_and_message() {
+        let line = Finding::new(
+            &rules::manifest::MISSING,
+            Location::line("data.jsonl", 3).with_column(7),
+            "oops",
         );
-        let zip = zip_with(&[
-            ("data.jsonl", manifest.as_bytes()),
-            ("a.jpg", b"x"),
-            ("a.mp4", b"y"),
-        ]);
-        let verdict = validate_zip(zip.path(), DatasetRole::Training, model());
-        assert_eq!(verdict.errors, Vec::<String>::new());
-        assert_eq!(verdict.sample_count, 2);
-        assert_eq!(verdict.clip_seconds, vec![3.4, ASSUMED_CLIP_SECONDS]);
-        assert_eq!(verdict.assumed_durations, 1);
-        assert_eq!(verdict.prompts, vec!["a", "b"]);
-    }
-
-    #[test]
-    fn reports_structural_problems_by_line() {
-        let manifest = concat!(
-            r#"{"prompt":"a","first_frame_path":"missing.jpg","video_path":"a.mp4"}"#,
-            "\n[1,2]\n",
-            r#"{"prompt":"c","video_path":"a.mp4","duration":-1}"#,
-            "\n{oops\n"
-        );
-        let zip = zip_with(&[("data.jsonl", manifest.as_bytes()), ("a.mp4", b"y")]);
-        let verdict = validate_zip(zip.path(), DatasetRole::Training, model());
-        assert_eq!(verdict.sample_count, 4);
-        let joined = verdict.errors.join("\n");
-        assert!(
-            joined.contains("line 1: `first_frame_path` refers to `missing.jpg`"),
-            "{joined}"
-        );
-        assert!(joined.contains("line 2: not a JSON object"), "{joined}");
-        assert!(
-            joined.contains("line 3: required field `first_frame_path` is missing"),
-            "{joined}"
-        );
-        assert!(joined.contains("line 3: `duration` must be"), "{joined}");
-        assert!(joined.contains("line 4: invalid JSON"), "{joined}");
-    }
-
-    #[test]
-    fn validation_lines_need_no_video() {
-        let manifest = r#"{"prompt":"v","first_frame_path":"v.jpg"}"#;
-        let zip = zip_with(&[("data.jsonl", manifest.as_bytes()), ("v.jpg", b"x")]);
-        let verdict = validate_zip(zip.path(), DatasetRole::Validation, model());
-        assert!(verdict.errors.is_empty(), "{:?}", verdict.errors);
-        assert!(verdict.clip_seconds.is_empty());
-        let as_training = validate_zip(zip.path(), DatasetRole::Training, model());
-        assert_eq!(
-            as_training.errors,
-            vec!["line 1: required field `video_path` is missing"]
-        );
-    }
-
-    #[test]
-    fn kf2v_models_need_a_last_frame() {
-        let kf2v = crate::models::find("wan2.2-kf2v-flash").expect("known model");
-        let manifest = r#"{"prompt":"v","first_frame_path":"v.jpg"}"#;
-        let zip = zip_with(&[("data.jsonl", manifest.as_bytes()), ("v.jpg", b"x")]);
-        let verdict = validate_zip(zip.path(), DatasetRole::Validation, kf2v);
-        assert_eq!(
-            verdict.errors,
-            vec!["line 1: required field `last_frame_path` is missing"]
-        );
-    }
-
-    #[test]
-    fn manifest_must_sit_at_the_root() {
-        let nested = zip_with(&[("mydata/data.jsonl", b"{}")]);
-        let verdict = validate_zip(nested.path(), DatasetRole::Training, model());
-        assert_eq!(verdict.errors.len(), 1);
-        assert!(
-            verdict.errors[0].contains("found `mydata/data.jsonl`"),
-            "{:?}",
-            verdict.errors
-        );
-        let missing = zip_with(&[("a.mp4", b"y")]);
-        let verdict = validate_zip(missing.path(), DatasetRole::Training, model());
-        assert_eq!(verdict.errors, vec!["data.jsonl not found at the zip root"]);
-    }
-
-    #[test]
-    fn garbage_is_not_a_zip() {
-        let mut file = tempfile::NamedTempFile::new().expect("temp file");
-        file.write_all(b"definitely not a zip").expect("write");
-        let verdict = validate_zip(file.path(), DatasetRole::Training, model());
-        assert_eq!(verdict.sample_count, 0);
-        assert!(
-            verdict.errors[0].starts_with("not a valid zip archive"),
-            "{:?}",
-            verdict.errors
-        );
+        assert_eq!(check_line(&line), "J001 data.jsonl:3:7: oops");
+        let whole = Finding::new(&rules::size::TOO_FEW, Location::dataset(), "4 samples");
+        assert_eq!(check_line(&whole), "S001 <dataset>: 4 samples");
     }
 }

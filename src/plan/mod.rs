@@ -223,8 +223,8 @@ pub fn estimate(input: &PlanInput) -> Plan {
     }
 }
 
-/// What `clip` bills under a cap of `cap` seconds.
-fn bill(clip: &Clip, cap: u32) -> ClipBilling {
+/// What `clip` bills under a cap of `cap` seconds (the model's `max_clip_seconds`).
+pub fn bill(clip: &Clip, cap: u32) -> ClipBilling {
     let billable_s = clip
         .duration_s
         .and_then(|d| billing::billable_seconds(d, cap));

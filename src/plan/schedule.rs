@@ -126,6 +126,17 @@ impl Checkpoints {
         }
     }
 
+    /// The step of evaluation point `index` (0-based).
+    fn step_at(&self, index: u64) -> u64 {
+        self.epoch_at(index).saturating_mul(self.steps_per_epoch)
+    }
+
+    /// The step of every evaluation point, oldest first; the last is the final step. Generated
+    /// on demand, like the points themselves: take only what you need.
+    pub fn steps(&self) -> impl Iterator<Item = u64> + '_ {
+        (0..self.count).map(|index| self.step_at(index))
+    }
+
     /// The last [`Self::LISTED`] evaluation points (all of them in any sensible plan), oldest
     /// first.
     pub fn listed(&self) -> Vec<EvaluationPoint> {
@@ -133,7 +144,7 @@ impl Checkpoints {
         (first..self.count)
             .map(|index| {
                 let epoch = self.epoch_at(index);
-                let step = epoch.saturating_mul(self.steps_per_epoch);
+                let step = self.step_at(index);
                 EvaluationPoint {
                     epoch,
                     step,
@@ -190,6 +201,18 @@ mod tests {
             .map(|p| p.checkpoint.as_str())
             .collect();
         assert_eq!(kept, ["checkpoint-600", "checkpoint-750", "checkpoint-801"]);
+    }
+
+    #[test]
+    fn steps_list_every_evaluation_point_and_match_the_listing() {
+        // 7 steps per epoch, every 4 epochs, 10 epochs: steps 28, 56, then the final 70.
+        let steps = Steps::new(13, 2, Some(10), 400);
+        let cp = Checkpoints::new(&steps, 4, 20);
+        assert_eq!(cp.steps().collect::<Vec<_>>(), [28, 56, 70]);
+        let listed: Vec<u64> = cp.listed().iter().map(|p| p.step).collect();
+        assert_eq!(listed, cp.steps().collect::<Vec<_>>());
+        let exact = Checkpoints::new(&Steps::new(6, 2, Some(10), 400), 5, 20);
+        assert_eq!(exact.steps().collect::<Vec<_>>(), [15, 30]);
     }
 
     #[test]

@@ -191,6 +191,9 @@ pub const RULES: &[&Rule] = &[
 /// validation set disables the automatic split.
 ///
 /// These are the checks of the create-job call (spec §4.4) plus advice; they need no dataset.
+/// Except for the region (H009), every error reads `<key>: <value> is …`, the platform's own
+/// phrasing without its subject, so that the emulator answers a refused job with the same
+/// finding (`The hyper parameter <message>`).
 pub fn check(
     model: &ModelProfile,
     region: Region,
@@ -221,7 +224,10 @@ pub fn check(
         ("eval_epochs", hyper.eval_epochs),
     ] {
         if value == 0 {
-            report(&NOT_POSITIVE, format!("{key} is 0; it must be at least 1"));
+            report(
+                &NOT_POSITIVE,
+                format!("{key}: 0 is invalid, it must be a positive integer"),
+            );
         }
     }
     // Written so that NaN fails too.
@@ -229,7 +235,7 @@ pub fn check(
         report(
             &NOT_POSITIVE,
             format!(
-                "learning_rate is {}; it must be a positive number",
+                "learning_rate: {} is invalid, it must be a positive number",
                 hyper.learning_rate
             ),
         );
@@ -250,7 +256,7 @@ pub fn check(
         report(
             &MAX_PIXELS_OUT_OF_RANGE,
             format!(
-                "max_pixels {} is outside {low}–{high} for {}",
+                "max_pixels: {} is not supported by {}, it must be between {low} and {high}",
                 hyper.max_pixels, model.name
             ),
         );
@@ -264,7 +270,7 @@ pub fn check(
         if !value.is_power_of_two() {
             report(
                 &LORA_NOT_POWER_OF_TWO,
-                format!("{key} {value} is not a power of two"),
+                format!("{key}: {value} is invalid, it must be a power of two"),
             );
         }
     }
@@ -273,7 +279,8 @@ pub fn check(
         report(
             &EVAL_EPOCHS_TOO_LARGE,
             format!(
-                "eval_epochs {} is below n_epochs / 10 ({} / 10); use at least {}",
+                "eval_epochs: {} is invalid, 10 * eval_epochs must not be less than n_epochs: {} \
+                 (use at least {})",
                 hyper.eval_epochs,
                 hyper.n_epochs,
                 hyper.n_epochs.div_ceil(10)
@@ -295,7 +302,7 @@ pub fn check(
         report(
             &SPLIT_OUT_OF_RANGE,
             format!(
-                "split is {}; it must be between 0 and 1 (exclusive)",
+                "split: {} is invalid, it must be greater than 0 and less than 1",
                 hyper.split
             ),
         );
@@ -303,7 +310,7 @@ pub fn check(
     if hyper.max_split_val_dataset_sample == 0 {
         report(
             &MAX_SPLIT_VAL_INVALID,
-            "max_split_val_dataset_sample is 0; it must be at least 1".to_owned(),
+            "max_split_val_dataset_sample: 0 is invalid, it must be a positive integer".to_owned(),
         );
     }
     if validation_given {
@@ -331,7 +338,7 @@ pub fn check(
     if hyper.save_total_limit == 0 {
         report(
             &SAVE_TOTAL_LIMIT_INVALID,
-            "save_total_limit is 0; it must be at least 1".to_owned(),
+            "save_total_limit: 0 is invalid, it must be a positive integer".to_owned(),
         );
     }
 
@@ -341,7 +348,7 @@ pub fn check(
         report(
             &TASK_TYPE_UNSUPPORTED,
             format!(
-                "task_type {task} is set, but {} takes no task_type (it trains {} only)",
+                "task_type: {task} is not supported by {}, which trains {} only",
                 model.name,
                 model.default_task()
             ),
@@ -474,6 +481,55 @@ mod tests {
         }
         assert_eq!(found.iter().filter(|c| **c == "H002").count(), 3);
         assert_eq!(found.iter().filter(|c| **c == "H004").count(), 2);
+    }
+
+    #[test]
+    fn create_job_refusals_name_the_key_and_its_value() {
+        let model = models::find("wan2.5-i2v-preview").unwrap();
+        let bad = HyperParams {
+            n_epochs: Some(400),
+            eval_epochs: Some(0),
+            batch_size: Some(0),
+            learning_rate: Some(-1.0),
+            max_pixels: Some(65_536),
+            lora_rank: Some(48),
+            split: Some(0.0),
+            max_split_val_dataset_sample: Some(0),
+            save_total_limit: Some(0),
+            task_type: Some(models::TaskType::Kf2v),
+            ..HyperParams::default()
+        };
+        let errors: Vec<String> = check(model, Region::CnBeijing, &bad, false)
+            .into_iter()
+            .filter(|f| f.severity == Error)
+            .map(|f| f.message)
+            .collect();
+        assert_eq!(errors.len(), 9, "{errors:#?}");
+        for message in &errors {
+            let (key, rest) = message.split_once(": ").expect("`key: value …`");
+            assert!(HyperParams::KEYS.contains(&key), "{message}");
+            assert!(
+                rest.contains(" is invalid, ") || rest.contains(" is not supported by "),
+                "{message}"
+            );
+        }
+        assert!(
+            errors.contains(
+                &"max_pixels: 65536 is not supported by wan2.5-i2v-preview, it must be between \
+                  16384 and 36864"
+                    .to_owned()
+            ),
+            "{errors:#?}"
+        );
+        let eval = check_model(
+            "wan2.5-i2v-preview",
+            Region::CnBeijing,
+            HyperParams {
+                eval_epochs: Some(39),
+                ..HyperParams::default()
+            },
+        );
+        assert_eq!(eval, ["H005"]);
     }
 
     #[test]

@@ -1,8 +1,16 @@
 //! Shared harness of the emulator tests: start an emulator, talk to it with plain reqwest, build
-//! dataset zips in memory.
+//! dataset zips in memory from the bundled example datasets (real media), and work out what
+//! they bill independently of the crate (ffprobe and the arithmetic of spec §5.1).
 #![allow(dead_code)] // Each test binary uses a different part of the harness.
 
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::collections::BTreeMap;
+use std::fs;
 use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use reqwest::StatusCode;
 use reqwest::multipart::{Form, Part};
@@ -170,12 +178,10 @@ impl Harness {
             .to_owned()
     }
 
-    /// Uploads a valid training set and creates a default wan2.5 job with `hyper`; returns the
-    /// job id.
+    /// Uploads the first `samples` (at most 20) of the i2v example and creates a default wan2.5
+    /// job with `hyper`; returns the job id.
     pub async fn start_job(&self, samples: usize, hyper: Value) -> String {
-        let file_id = self
-            .upload("train.zip", dataset_zip(samples, Some(4.6)))
-            .await;
+        let file_id = self.upload("train.zip", training_zip(samples)).await;
         let job = self
             .create_job(json!({
                 "model": "wan2.5-i2v-preview",
@@ -194,62 +200,97 @@ impl Harness {
     }
 }
 
-/// A zip of the given members.
-pub fn zip_of(members: &[(&str, &[u8])]) -> Vec<u8> {
+/// A zip of the given members, in order.
+pub fn zip_of<N: AsRef<str>, B: AsRef<[u8]>>(members: &[(N, B)]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
     for (name, bytes) in members {
         writer
-            .start_file(*name, zip::write::SimpleFileOptions::default())
+            .start_file(name.as_ref(), zip::write::SimpleFileOptions::default())
             .expect("zip member");
-        writer.write_all(bytes).expect("zip write");
+        writer.write_all(bytes.as_ref()).expect("zip write");
     }
     writer.finish().expect("zip finish").into_inner()
 }
 
-const FAKE_JPEG: &[u8] = b"\xFF\xD8\xFF fake";
-const FAKE_MP4: &[u8] = b"\0\0\0\x18ftypmp42 fake";
-
-/// A zip holding `data.jsonl` made of `lines` and the fake media `members`.
-fn manifest_zip(lines: &[Value], members: &[(String, &[u8])]) -> Vec<u8> {
-    let manifest: String = lines.iter().map(|l| format!("{l}\n")).collect();
-    let mut all: Vec<(&str, &[u8])> = members.iter().map(|(n, b)| (n.as_str(), *b)).collect();
-    all.push(("data.jsonl", manifest.as_bytes()));
-    zip_of(&all)
+/// The folder of a bundled example dataset (`i2v-train`: 20 samples, `i2v-val`: 3,
+/// `kf2v-train`: 10).
+pub fn example_dir(example: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples")
+        .join(example)
 }
 
-/// An i2v training zip of `samples` lines, each clip declaring `duration` seconds if given.
-/// Media bytes are fake: the emulator does not probe media yet.
-pub fn dataset_zip(samples: usize, duration: Option<f64>) -> Vec<u8> {
-    let mut lines = Vec::new();
-    let mut members = Vec::new();
-    for i in 0..samples {
-        let mut line = json!({
-            "prompt": format!("The video begins showing subject {i}. Then the q7zx3k effect begins."),
-            "first_frame_path": format!("clip{i:02}_first.jpg"),
-            "video_path": format!("clip{i:02}.mp4"),
-        });
-        if let Some(seconds) = duration {
-            line["duration"] = json!(seconds);
-        }
-        lines.push(line);
-        members.push((format!("clip{i:02}_first.jpg"), FAKE_JPEG));
-        members.push((format!("clip{i:02}.mp4"), FAKE_MP4));
+/// The first `lines` lines of an example's data.jsonl, parsed.
+pub fn example_lines(example: &str, lines: usize) -> Vec<Value> {
+    let manifest =
+        fs::read_to_string(example_dir(example).join("data.jsonl")).expect("example data.jsonl");
+    let parsed: Vec<Value> = manifest
+        .lines()
+        .take(lines)
+        .map(|line| serde_json::from_str(line).expect("example line is JSON"))
+        .collect();
+    assert_eq!(
+        parsed.len(),
+        lines,
+        "{example} has fewer than {lines} samples"
+    );
+    parsed
+}
+
+/// The media paths a line references, in field order.
+fn referenced(line: &Value) -> impl Iterator<Item = &str> {
+    ["first_frame_path", "last_frame_path", "video_path"]
+        .into_iter()
+        .filter_map(|key| line[key].as_str())
+}
+
+/// The first `lines` samples of an example, zipped with the files they reference.
+pub fn example_zip(example: &str, lines: usize) -> Vec<u8> {
+    let dir = example_dir(example);
+    let kept = example_lines(example, lines);
+    let manifest: String = kept.iter().map(|line| format!("{line}\n")).collect();
+    let mut members = vec![("data.jsonl".to_owned(), manifest.into_bytes())];
+    for path in kept.iter().flat_map(referenced) {
+        let bytes = fs::read(dir.join(path)).expect("example media");
+        members.push((path.to_owned(), bytes));
     }
-    manifest_zip(&lines, &members)
+    zip_of(&members)
 }
 
-/// An i2v validation zip of `samples` lines (images only), prompts `validation prompt <i>`.
+/// An i2v training zip: the first `samples` (at most 20) samples of the i2v example.
+pub fn training_zip(samples: usize) -> Vec<u8> {
+    example_zip("i2v-train", samples)
+}
+
+/// An i2v validation zip: the first `samples` (at most 3) lines of the validation example.
 pub fn validation_zip(samples: usize) -> Vec<u8> {
-    let lines: Vec<Value> = (0..samples)
-        .map(|i| json!({ "prompt": format!("validation prompt {i}"), "first_frame_path": format!("val{i:02}.jpg") }))
-        .collect();
-    let members: Vec<(String, &[u8])> = (0..samples)
-        .map(|i| (format!("val{i:02}.jpg"), FAKE_JPEG))
-        .collect();
-    manifest_zip(&lines, &members)
+    example_zip("i2v-val", samples)
 }
 
-/// Tokens of spec §5.1 for `clips` clips billed `seconds` each.
-pub fn expected_tokens(clips: u64, seconds: u64, max_pixels: u64, n_epochs: u64) -> u64 {
-    (clips * seconds * max_pixels * n_epochs).div_ceil(1024)
+/// ffprobe's duration of a clip, remembered: every test of a binary bills the same examples.
+fn clip_seconds(path: &Path) -> f64 {
+    static PROBED: Mutex<BTreeMap<PathBuf, f64>> = Mutex::new(BTreeMap::new());
+    let mut probed = PROBED.lock().unwrap_or_else(PoisonError::into_inner);
+    *probed.entry(path.to_owned()).or_insert_with(|| {
+        support::ffprobe::video_stream(path)
+            .duration_s
+            .expect("ffprobe reads the example clip's duration")
+    })
+}
+
+/// Seconds billed for the clips of an example's first `lines` samples under a cap of `cap`
+/// seconds, from ffprobe's durations: each rounded to the nearest second, halves up, then
+/// capped (spec §5.1).
+pub fn billable_seconds(example: &str, lines: usize, cap: u64) -> u64 {
+    let dir = example_dir(example);
+    example_lines(example, lines)
+        .iter()
+        .filter_map(|line| line["video_path"].as_str())
+        .map(|clip| ((clip_seconds(&dir.join(clip)) + 0.5).floor() as u64).min(cap))
+        .sum()
+}
+
+/// Tokens of spec §5.1: `ceil(billable seconds × max_pixels × n_epochs / 1024)`.
+pub fn expected_tokens(billable_seconds: u64, max_pixels: u64, n_epochs: u64) -> u64 {
+    (billable_seconds * max_pixels * n_epochs).div_ceil(1024)
 }

@@ -12,9 +12,9 @@ use crate::emulator::Shared;
 use crate::emulator::Timings;
 use crate::emulator::clock::EmuTime;
 use crate::emulator::error::{ApiError, RequestId};
+use crate::emulator::hyper_params;
 use crate::emulator::job::{JobRecord, JobStatus};
 use crate::emulator::state::{Account, State as AccountState};
-use crate::emulator::training::HyperParameters;
 use crate::models;
 
 /// The only training type (LoRA).
@@ -123,8 +123,12 @@ pub async fn create(
     }
     let training_file_ids = file_ids(&body, "training_file_ids", true)?;
     let validation_file_ids = file_ids(&body, "validation_file_ids", false)?;
-    let hyper = HyperParameters::from_request(model, body.get("hyper_parameters"))
-        .map_err(ApiError::invalid_parameter)?;
+    let hyper = hyper_params::from_request(
+        model,
+        body.get("hyper_parameters"),
+        !validation_file_ids.is_empty(),
+    )
+    .map_err(ApiError::invalid_parameter)?;
     let record = shared.store.write(|state, now| {
         for id in training_file_ids.iter().chain(&validation_file_ids) {
             match state.file(id) {

@@ -4,6 +4,9 @@
 //! `ModelNotFound`; a deployment not yet `RUNNING` → 400 `UnsupportedOperation`; a first-frame
 //! model called on the key-frame endpoint (or the reverse) → 400 `InvalidParameter`. Input URLs
 //! are not fetched (the emulator is offline); `data:` URLs are decoded and checked.
+//!
+//! What a model accepts (durations, resolutions, image size, prompt length, request rates) comes
+//! from the model table ([`crate::models`]); the constants here are the endpoints' own rules.
 
 use std::sync::Arc;
 
@@ -18,7 +21,6 @@ use super::{BodyFields, JsonObject, PathParams, output};
 use crate::emulator::Shared;
 use crate::emulator::blobs::{public_base, signed_url};
 use crate::emulator::error::{ApiError, RequestId};
-use crate::emulator::inference::{self, IMAGE_SIDE_RANGE, InferenceLimits};
 use crate::emulator::state::{DeploymentStatus, TaskRecord, TaskStatus};
 use crate::media::{self, Sniffed};
 use crate::models::{self, ModelProfile, TaskType};
@@ -28,6 +30,21 @@ const ASYNC_HEADER: &str = "x-dashscope-async";
 
 /// Resolutions offered when the model table lists none (undocumented models).
 const ALL_RESOLUTIONS: [&str; 3] = ["480P", "720P", "1080P"];
+
+/// The first+last-frame endpoint's own rules (spec §6.19), whatever the model.
+const KEY_FRAME_MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
+const KEY_FRAME_DURATION: u32 = 5;
+const KEY_FRAME_MAX_PROMPT_CHARS: usize = 800;
+const KEY_FRAME_RESOLUTIONS: [&str; 2] = ["480P", "720P"];
+
+/// `negative_prompt` limit of both endpoints.
+const MAX_NEGATIVE_PROMPT_CHARS: usize = 500;
+
+/// Input images: each side within this range, in pixels.
+const IMAGE_SIDE_RANGE: std::ops::RangeInclusive<usize> = 240..=8000;
+
+/// Highest accepted `parameters.seed`.
+const MAX_SEED: i64 = 2_147_483_647;
 
 /// The two synthesis endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,12 +139,11 @@ fn submit(
     let profile = models::find(&deployment.base_model).ok_or_else(|| {
         ApiError::internal(format!("unknown base model {}", deployment.base_model))
     })?;
-    let limits = inference::limits(profile);
-    let submission = check_submission(endpoint, profile, &limits, body)?;
+    let submission = check_submission(endpoint, profile, body)?;
     if let Some(limiter) = &shared.rate_limits {
         limiter.admit(
             &format!("video-submit:{model_name}"),
-            limits.submits_per_second,
+            profile.video_submits_per_second,
         )?;
     }
     let task_id = shared.store.write(|state, now| {
@@ -141,20 +157,18 @@ fn submit(
                         && t.status_at(now, &state.timings) != TaskStatus::Succeeded
                 })
                 .count();
-            if in_flight >= limits.concurrent_tasks {
+            let limit = profile.concurrent_video_tasks;
+            if in_flight >= usize::try_from(limit).unwrap_or(usize::MAX) {
                 return Err(ApiError::throttled(
                     "Throttling.AllocationQuota",
-                    format!(
-                        "Too many tasks in flight for {model_name} (limit {}).",
-                        limits.concurrent_tasks
-                    ),
+                    format!("Too many tasks in flight for {model_name} (limit {limit})."),
                     1,
                 ));
             }
         }
         let prompt_limit = match endpoint {
             Endpoint::FirstFrame => profile.max_prompt_chars,
-            Endpoint::KeyFrames => inference::KEY_FRAME_MAX_PROMPT_CHARS,
+            Endpoint::KeyFrames => KEY_FRAME_MAX_PROMPT_CHARS,
         };
         // A prompt over the limit is truncated, not refused (spec §6.18).
         let actual_prompt = if deployment.use_input_prompt {
@@ -189,7 +203,6 @@ fn submit(
 fn check_submission(
     endpoint: Endpoint,
     profile: &ModelProfile,
-    limits: &InferenceLimits,
     body: &Map<String, Value>,
 ) -> Result<Submission, ApiError> {
     let empty = Map::new();
@@ -198,25 +211,25 @@ fn check_submission(
         .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter: input"))?;
     let parameters = body.optional_object("parameters")?.unwrap_or(&empty);
     match endpoint {
-        Endpoint::FirstFrame => check_image(input, "img_url", limits.max_image_bytes, true)?,
+        Endpoint::FirstFrame => {
+            check_image(input, "img_url", profile.max_input_image_bytes, true)?;
+        }
         Endpoint::KeyFrames => {
-            let max = inference::KEY_FRAME_MAX_IMAGE_BYTES;
-            check_image(input, "first_frame_url", max, true)?;
-            check_image(input, "last_frame_url", max, false)?;
+            check_image(input, "first_frame_url", KEY_FRAME_MAX_IMAGE_BYTES, true)?;
+            check_image(input, "last_frame_url", KEY_FRAME_MAX_IMAGE_BYTES, false)?;
         }
     }
     let prompt = input.optional_str("prompt")?.map(str::to_owned);
     if let Some(negative) = input.optional_str("negative_prompt")?
-        && negative.chars().count() > inference::MAX_NEGATIVE_PROMPT_CHARS
+        && negative.chars().count() > MAX_NEGATIVE_PROMPT_CHARS
     {
         return Err(ApiError::invalid_parameter(format!(
-            "The parameter input.negative_prompt is longer than {} characters",
-            inference::MAX_NEGATIVE_PROMPT_CHARS
+            "The parameter input.negative_prompt is longer than {MAX_NEGATIVE_PROMPT_CHARS} characters"
         )));
     }
     input.optional_str("audio_url")?;
     let resolutions: &[&str] = match endpoint {
-        Endpoint::KeyFrames => &inference::KEY_FRAME_RESOLUTIONS,
+        Endpoint::KeyFrames => &KEY_FRAME_RESOLUTIONS,
         Endpoint::FirstFrame if profile.lora_resolutions.is_empty() => &ALL_RESOLUTIONS,
         Endpoint::FirstFrame => profile.lora_resolutions,
     };
@@ -228,16 +241,12 @@ fn check_submission(
             resolutions.join(", ")
         )));
     }
-    let durations: &[u32] = match endpoint {
-        Endpoint::FirstFrame => limits.durations,
-        Endpoint::KeyFrames => &[inference::KEY_FRAME_DURATION],
+    let (durations, default_duration): (&[u32], u32) = match endpoint {
+        Endpoint::FirstFrame => (profile.lora_durations, profile.default_lora_duration),
+        Endpoint::KeyFrames => (&[KEY_FRAME_DURATION], KEY_FRAME_DURATION),
     };
     let duration = match parameters.optional_int("duration")? {
-        None => durations
-            .iter()
-            .copied()
-            .find(|d| *d == limits.default_duration)
-            .unwrap_or(durations[0]),
+        None => default_duration,
         Some(d) => u32::try_from(d)
             .ok()
             .filter(|d| durations.contains(d))
@@ -251,11 +260,10 @@ fn check_submission(
             })?,
     };
     if let Some(seed) = parameters.optional_int("seed")?
-        && !(0..=inference::MAX_SEED).contains(&seed)
+        && !(0..=MAX_SEED).contains(&seed)
     {
         return Err(ApiError::invalid_parameter(format!(
-            "The parameter seed: {seed} is invalid, it must be from 0 to {}",
-            inference::MAX_SEED
+            "The parameter seed: {seed} is invalid, it must be from 0 to {MAX_SEED}"
         )));
     }
     parameters.optional_bool("prompt_extend")?;
@@ -272,7 +280,7 @@ fn check_submission(
 fn check_image(
     input: &Map<String, Value>,
     key: &str,
-    max_bytes: usize,
+    max_bytes: u64,
     required: bool,
 ) -> Result<(), ApiError> {
     let Some(url) = input.optional_str(key)? else {
@@ -287,6 +295,7 @@ fn check_image(
     let invalid =
         |why: String| ApiError::invalid_parameter(format!("The parameter input.{key} {why}"));
     if let Some(data) = url.strip_prefix("data:") {
+        let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
         let bytes = decode_data_url(data, max_bytes).map_err(invalid)?;
         return check_image_bytes(&bytes).map_err(invalid);
     }
