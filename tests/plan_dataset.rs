@@ -2,6 +2,7 @@
 //! wanft.toml, and the invariants that tie the clips to the totals.
 
 mod common;
+mod support;
 
 use std::fs;
 use std::path::Path;
@@ -143,16 +144,12 @@ fn a_missing_dataset_cannot_be_planned() {
         .stderr(predicate::str::contains("no-such-folder"));
 }
 
-/// Durations as ffprobe sees them, rounded half up and capped like the platform's bill.
-fn ffprobe_billable_seconds(clip: &Path, cap: f64) -> u64 {
-    let out = std::process::Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .args(["stream=duration", "-of", "default=nw=1:nk=1"])
-        .arg(clip)
-        .output()
-        .expect("ffprobe must be installed (apt-get install ffmpeg)");
-    let seconds: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap();
-    (seconds.min(cap) + 0.5).floor() as u64
+/// ffprobe's duration rounded half up, then capped, as the platform bills it (spec §5.1).
+fn ffprobe_billable_seconds(clip: &Path, cap: u64) -> u64 {
+    let seconds = support::ffprobe::video_stream(clip)
+        .duration_s
+        .expect("ffprobe reads the clip's duration");
+    ((seconds + 0.5).floor() as u64).min(cap)
 }
 
 #[test]
@@ -164,7 +161,7 @@ fn real_clip_durations_give_the_real_bill() {
     let seconds: u64 = manifest
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .map(|v| ffprobe_billable_seconds(&root.join(v["video_path"].as_str().unwrap()), 10.0))
+        .map(|v| ffprobe_billable_seconds(&root.join(v["video_path"].as_str().unwrap()), 10))
         .sum();
     let doc = plan_json(
         dir.path(),

@@ -354,6 +354,21 @@ fn discover(source: &Source, findings: &mut Findings) -> Layout {
         };
     }
     if folders::present(source) {
+        if source.kind() == SourceKind::Zip {
+            // wanft reads the folders layout so that `pack` can write data.jsonl for it; the
+            // platform reads data.jsonl only, so such a zip cannot be uploaded as it is.
+            findings.push(
+                Finding::new(
+                    &rule::MISSING,
+                    Location::file(MANIFEST),
+                    "the zip has no data.jsonl at its root; the platform does not read the \
+                     folders layout",
+                )
+                .hint(
+                    "build the upload with `wanft pack`, which writes data.jsonl for this layout",
+                ),
+            );
+        }
         return Layout::Folders;
     }
     findings.push(Finding::new(

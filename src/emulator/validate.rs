@@ -13,7 +13,7 @@ use super::job::{DataOutcome, JobRecord};
 use super::state::FileRecord;
 use super::training::TrainingPlan;
 use crate::check::{self, CheckError, CheckOptions, CheckReport, Clip};
-use crate::dataset::{Layout, MANIFEST, Mode, ModeChoice, Role, SourceError};
+use crate::dataset::{Mode, ModeChoice, Role, SourceError};
 use crate::models::{self, ModelProfile};
 use crate::plan::{self, ClipBilling};
 use crate::rules::{self, Finding, Location, Severity};
@@ -154,17 +154,6 @@ impl JobData {
             .filter(|f| f.severity == Severity::Error)
             .count();
         self.unlisted += report.findings.count(Severity::Error) - kept;
-        if report.dataset.layout == Layout::Folders {
-            // `wanft check` accepts a folders-layout zip because `wanft pack` can turn it into
-            // an upload; the platform reads data.jsonl only.
-            let finding = Finding::new(
-                &rules::manifest::MISSING,
-                Location::file(MANIFEST),
-                "no data.jsonl at the zip root; the platform does not read the folders layout \
-                 (`wanft pack` writes data.jsonl)",
-            );
-            self.problem(|| format!("{label}: {}", check_line(&finding)));
-        }
         let prompts = report
             .dataset
             .samples
