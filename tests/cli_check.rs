@@ -184,3 +184,71 @@ fn colour_follows_the_flag() {
         .unwrap();
     assert!(String::from_utf8_lossy(&coloured.stdout).contains('\u{1b}'));
 }
+
+#[test]
+fn github_annotations_point_at_files_and_lines() {
+    let fx = Fixture::i2v();
+    fx.set_field(2, "video_path", "missing.mp4");
+    let out = wanft()
+        .arg("check")
+        .arg(&fx.root)
+        .args(["--format", "github"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let data_jsonl = fx.root.join("data.jsonl").display().to_string();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("::error ") && l.contains("P001"))
+        .expect("an error annotation");
+    assert!(
+        line.contains(&format!("file={data_jsonl},line=3,")),
+        "{line}"
+    );
+    assert!(
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("::notice title=wanft check::")
+    );
+}
+
+#[test]
+fn sarif_log_lists_rules_and_results() {
+    let fx = Fixture::i2v();
+    fx.set_field(2, "video_path", "missing.mp4");
+    let out = wanft()
+        .arg("check")
+        .arg(&fx.root)
+        .args(["--format", "sarif"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let log: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let run = &log["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), wanft::rules::all().len());
+    let result = run["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "P001")
+        .expect("the missing file");
+    assert_eq!(result["level"], "error");
+    let index = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(rules[index]["id"], "P001");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert_eq!(location["region"]["startLine"], 3);
+    assert!(
+        location["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("data.jsonl")
+    );
+}

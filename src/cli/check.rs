@@ -41,7 +41,8 @@ pub struct CheckArgs {
     /// Exit with status 1 on warnings too.
     #[arg(long)]
     pub strict: bool,
-    /// Output format (json: the versioned schema of `wanft::report::json`, one dataset at a time).
+    /// Output format (json: the versioned schema of `wanft::report::json`; json and sarif report
+    /// one dataset at a time).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
 }
@@ -50,6 +51,10 @@ pub struct CheckArgs {
 pub enum Format {
     Text,
     Json,
+    /// SARIF 2.1.0, for code-scanning services.
+    Sarif,
+    /// GitHub Actions annotations.
+    Github,
 }
 
 fn parse_model(name: &str) -> Result<&'static ModelProfile, String> {
@@ -89,9 +94,10 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
             config::FILE_NAME
         );
     }
-    if targets.len() > 1 && args.format == Format::Json {
+    if targets.len() > 1 && matches!(args.format, Format::Json | Format::Sarif) {
         bail!(
-            "{} names {} training sets; --format json reports one dataset at a time: pass its path",
+            "{} names {} training sets; --format json and sarif report one dataset at a time: \
+             pass its path",
             config::FILE_NAME,
             targets.len()
         );
@@ -118,6 +124,8 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         let mut out = anstream::stdout().lock();
         match args.format {
             Format::Json => report::json::write_report(&mut out, &report, path)?,
+            Format::Sarif => report::sarif::write_report(&mut out, &report, path)?,
+            Format::Github => report::github::write_report(&mut out, &report, path)?,
             Format::Text => {
                 if targets.len() > 1 {
                     if i > 0 {

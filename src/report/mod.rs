@@ -1,9 +1,12 @@
-//! Rendering check results: one module per output format.
+//! Rendering check results: one module per output format (text, JSON, SARIF, GitHub Actions
+//! annotations).
 //!
 //! Renderers write to any `io::Write`; colour is expressed as ANSI styles and the caller's
 //! stream decides whether to keep them (`anstream` strips them when colour is off).
 
+pub mod github;
 pub mod json;
+pub mod sarif;
 pub mod text;
 
 /// `1.5 MB`-style sizes (decimal units, like the platform's limits).

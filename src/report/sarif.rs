@@ -1,0 +1,81 @@
+//! SARIF 2.1.0 (`--format sarif`), the static-analysis exchange format that code-scanning
+//! services (GitHub code scanning, GitLab, Azure DevOps) ingest.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::check::CheckReport;
+use crate::rules::{self, Severity};
+
+const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Info => "note",
+    }
+}
+
+/// Writes one SARIF log with one run: every rule of the registry, and one result per finding.
+pub fn write_report(out: &mut dyn Write, report: &CheckReport, input: &Path) -> io::Result<()> {
+    let all = rules::all();
+    let descriptors: Vec<Value> = all
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.code,
+                "name": r.name,
+                "shortDescription": {"text": r.summary},
+                "fullDescription": {"text": r.why},
+                "help": {"text": r.fix},
+                "defaultConfiguration": {"level": level(r.severity)},
+            })
+        })
+        .collect();
+    let results: Vec<Value> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let uri = match &f.location.file {
+                Some(member) if input.is_dir() => input.join(member),
+                _ => input.to_path_buf(),
+            };
+            let mut region = serde_json::Map::new();
+            if let Some(line) = f.location.line {
+                region.insert("startLine".into(), line.into());
+            }
+            if let Some(col) = f.location.column {
+                region.insert("startColumn".into(), col.into());
+            }
+            let mut physical = json!({"artifactLocation": {"uri": uri.display().to_string()}});
+            if !region.is_empty() {
+                physical["region"] = Value::Object(region);
+            }
+            json!({
+                "ruleId": f.rule.code,
+                "ruleIndex": all.iter().position(|r| r.code == f.rule.code),
+                "level": level(f.severity),
+                "message": {"text": format!("{} (hint: {})", f.message, f.effective_hint())},
+                "locations": [{"physicalLocation": physical}],
+            })
+        })
+        .collect();
+    let log = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "wanft",
+                "version": env!("CARGO_PKG_VERSION"),
+                "informationUri": "https://github.com/wanft/wanft",
+                "rules": descriptors,
+            }},
+            "results": results,
+        }],
+    });
+    serde_json::to_writer_pretty(&mut *out, &log)?;
+    writeln!(out)
+}
