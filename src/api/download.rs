@@ -57,10 +57,12 @@ async fn attempt(
     operation: &str,
 ) -> Result<u64, ApiError> {
     let local = |what: &str, e| ApiError::local(format!("cannot {what} {}", dest.display()), e);
-    let temp = tempfile::Builder::new()
-        .prefix(".wanft-download-")
-        .tempfile_in(dir)
-        .map_err(|e| local("write", e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".wanft-download-");
+    // A download is an ordinary file, not a private temporary one (0600 by default).
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644));
+    let temp = builder.tempfile_in(dir).map_err(|e| local("write", e))?;
     let std_file = temp.as_file().try_clone().map_err(|e| local("write", e))?;
     let meter = Meter::new();
     let transfer = async {
