@@ -437,6 +437,10 @@ fn parse_base_url(raw: &str, key: &Secret) -> Result<Url, ApiError> {
     if url.cannot_be_a_base() || url.query().is_some() || url.fragment().is_some() {
         return Err(invalid("must be a scheme and host, with an optional path"));
     }
+    // Credentials in the URL would travel as basic auth beside the key.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid("must not hold a user name or password"));
+    }
     Ok(url)
 }
 
@@ -482,6 +486,13 @@ mod tests {
         let key = Secret::new("sk-unit").unwrap();
         assert!(parse_base_url("ftp://host", &key).is_err());
         assert!(parse_base_url("http://host/?q=1", &key).is_err());
+        let err = parse_base_url("http://u:sk-unit@host", &key)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("user name") && !err.contains("sk-unit"),
+            "{err}"
+        );
         let err = parse_base_url("sk-unit", &key).unwrap_err().to_string();
         assert!(!err.contains("sk-unit"), "{err}");
         assert!(parse_base_url("https://dashscope.aliyuncs.com", &key).is_ok());
