@@ -33,6 +33,9 @@ const CHUNK: usize = 256 * 1024;
 const READ_AHEAD: usize = 8;
 /// The only purpose used for datasets.
 const PURPOSE: &str = "fine-tune";
+/// Shortest wait for the answer once the whole body is sent: the platform stores a large file
+/// before answering, which can take longer than an ordinary call's `--timeout`.
+const MIN_ANSWER_WAIT: Duration = Duration::from_secs(300);
 /// Compatible mode may still be ingesting a file after answering: how often, and how many
 /// times, to look again.
 const PROCESSING_POLL: Duration = Duration::from_secs(2);
@@ -120,7 +123,7 @@ impl Upload<'_> {
             .multipart(form);
         let limits = Limits {
             stall: self.options.stall_timeout,
-            answer: self.client.timeout(),
+            answer: self.client.timeout().max(MIN_ANSWER_WAIT),
         };
         let exchange = self.client.exchange(&Method::POST, self.url, request);
         let answer = transfer::watch(
