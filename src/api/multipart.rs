@@ -107,7 +107,6 @@ struct Upload<'a> {
 impl Upload<'_> {
     async fn attempt(&self) -> Result<(RemoteFile, Option<String>), ApiError> {
         let progress = self.options.progress;
-        progress.begin("uploading", self.bytes);
         let meter = Meter::new();
         let reader = Reader::spawn(self.path, self.bytes, self.options.hash, meter.clone());
         let part = Part::stream_with_length(Body::wrap_stream(reader.body), self.bytes)
@@ -125,6 +124,7 @@ impl Upload<'_> {
             stall: self.options.stall_timeout,
             answer: self.client.timeout().max(MIN_ANSWER_WAIT),
         };
+        progress.begin("uploading", self.bytes);
         let exchange = self.client.exchange(&Method::POST, self.url, request);
         let answer = transfer::watch(
             exchange,

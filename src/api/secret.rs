@@ -154,10 +154,7 @@ pub fn load_from_file(path: &Path, region: Region) -> Result<LoadedKey, KeyError
             "it is larger than {MAX_CREDENTIALS_BYTES} bytes"
         )));
     }
-    let mut warnings = Vec::new();
-    if let Some(warning) = permission_warning(path, &metadata) {
-        warnings.push(warning);
-    }
+    let warnings = permission_warning(path, &metadata).into_iter().collect();
     let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
     let key = key_in(&text, region).map_err(|(line, problem)| match problem {
         Some(problem) => KeyError::Invalid {

@@ -94,25 +94,23 @@ pub async fn upload_zip(client: &Client, request: ZipUpload<'_>) -> Result<Uploa
         if let Some((sha, source)) = &digest
             && let Some(entry) = ledger.find(sha, region, &base_url)
         {
-            match still_there(client, entry).await? {
-                true => {
-                    return Ok(UploadReport {
-                        id: entry.file_id.clone(),
-                        file_name: entry.file_name.clone(),
-                        bytes: entry.bytes,
-                        sha256: sha.clone(),
-                        region,
-                        base_url,
-                        reused: true,
-                        digest_source: *source,
-                        notes,
-                    });
-                }
-                false => notes.push(format!(
-                    "the earlier upload {} is no longer on the server; uploading again",
-                    entry.file_id
-                )),
+            if still_there(client, entry).await? {
+                return Ok(UploadReport {
+                    id: entry.file_id.clone(),
+                    file_name: entry.file_name.clone(),
+                    bytes: entry.bytes,
+                    sha256: sha.clone(),
+                    region,
+                    base_url,
+                    reused: true,
+                    digest_source: *source,
+                    notes,
+                });
             }
+            notes.push(format!(
+                "the earlier upload {} is no longer on the server; uploading again",
+                entry.file_id
+            ));
         }
     }
 
