@@ -345,6 +345,13 @@ impl Client {
 
     /// Sends a JSON call once and decodes the whole answer.
     pub(crate) async fn once<T: DeserializeOwned>(&self, call: Call<'_>) -> Result<T, ApiError> {
+        // An empty id would silently turn `…/jobs/{id}` into the listing.
+        if call.path.iter().any(|segment| segment.trim().is_empty()) {
+            return Err(ApiError::Invalid(format!(
+                "{}: an id is empty",
+                self.operation(call.method, call.path)
+            )));
+        }
         let url = self.url(call.path);
         let mut request = self
             .authorised(call.method.clone(), url.clone())

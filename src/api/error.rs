@@ -227,17 +227,22 @@ fn code_hint(code: &str, region: Option<Region>) -> Option<String> {
     Some(hint)
 }
 
+/// Longest code, message or request id kept from an error body: a server may send anything.
+const MAX_ERROR_FIELD_CHARS: usize = 1000;
+/// Longest non-JSON error body kept as the message (an HTML error page).
+const MAX_ERROR_PAGE_CHARS: usize = 200;
+
 /// `code`, `message` and `request_id` of an error body in either shape of spec §7.1: native
 /// `{"request_id","code","message"}` or OpenAI `{"error":{"message","type","code"}}`.
 pub(crate) fn parse_error_body(body: &[u8]) -> (Option<String>, Option<String>, Option<String>) {
     let Ok(Value::Object(object)) = serde_json::from_slice::<Value>(body) else {
         let text = String::from_utf8_lossy(body);
         let text = text.trim();
-        let message = (!text.is_empty()).then(|| shorten(text, 200));
+        let message = (!text.is_empty()).then(|| shorten(text, MAX_ERROR_PAGE_CHARS));
         return (None, message, None);
     };
     let text = |v: Option<&Value>| match v {
-        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(s)) if !s.is_empty() => Some(shorten(s, MAX_ERROR_FIELD_CHARS)),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };

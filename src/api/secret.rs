@@ -180,7 +180,8 @@ fn key_in(text: &str, region: Region) -> Result<String, (Option<usize>, Option<S
     let table: toml::Table = toml::from_str(text).map_err(|err| {
         let line = err
             .span()
-            .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+            .and_then(|span| text.get(..span.start))
+            .map(|before| before.matches('\n').count() + 1);
         (line, Some("not valid TOML".to_owned()))
     })?;
     let line_of = |key: &str| {
