@@ -32,6 +32,11 @@ fn the_whole_lifecycle() {
     let forced_id = forced["id"].as_str().unwrap();
     let (stdout, _) = cli.run(cli.wanft(REGION, &["files", "delete", forced_id]), 0);
     assert!(stdout.contains(&format!("deleted {forced_id}")));
+    let ledger = std::fs::read_to_string(cli.cache.path().join("uploads.json")).unwrap();
+    assert!(
+        !ledger.contains(forced_id),
+        "a deleted file is forgotten: {ledger}"
+    );
 
     // A job, waited for.
     let created = cli.json(cli.wanft(

@@ -72,7 +72,8 @@ pub struct TasksArgs {
 
 #[derive(Debug, clap::Subcommand)]
 pub enum TasksCommand {
-    /// Show a generation task (ids expire after 24 hours).
+    /// Show a generation task (ids expire after 24 hours); exit 1 when it failed, was
+    /// cancelled or is unknown.
     Get { task_id: String },
 }
 
