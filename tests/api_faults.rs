@@ -219,6 +219,31 @@ fn job_for(file_id: String) -> NewJob {
     }
 }
 
+/// Uploads the example set, trains a job on it and returns the model name (frozen clock).
+async fn finished_model(emu: &Emu, client: &Client) -> String {
+    let job = jobs::create_job(client, &job_for(uploaded(client).await))
+        .await
+        .unwrap();
+    emu.advance(3600.0).await;
+    jobs::get_job(client, &job.job_id)
+        .await
+        .unwrap()
+        .finetuned_output
+        .unwrap()
+}
+
+/// A deployment of `model_name` that uses the caller's prompts.
+fn deployment_of(model_name: &str) -> NewDeployment {
+    NewDeployment {
+        model_name: model_name.to_owned(),
+        capacity: 1,
+        aigc_config: AigcConfig {
+            use_input_prompt: true,
+            ..AigcConfig::default()
+        },
+    }
+}
+
 #[tokio::test]
 async fn a_lost_job_create_is_found_not_repeated() {
     let emu = start(config()).await;
@@ -248,29 +273,12 @@ async fn a_lost_deployment_create_is_found_not_repeated() {
     let emu = start(config()).await;
     let recorder = Arc::new(Recorder::default());
     let client = emu.client_with(Region::CnBeijing, KEY, recorder.clone());
-    let file_id = uploaded(&client).await;
-    let job = jobs::create_job(&client, &job_for(file_id)).await.unwrap();
-    emu.advance(3600.0).await;
-    let model_name = jobs::get_job(&client, &job.job_id)
-        .await
-        .unwrap()
-        .finetuned_output
-        .unwrap();
+    let model_name = finished_model(&emu, &client).await;
 
     emu.faults(json!({ "lose_next_create": 1 })).await;
-    let deployment = deployments::create_deployment(
-        &client,
-        &NewDeployment {
-            model_name: model_name.clone(),
-            capacity: 1,
-            aigc_config: AigcConfig {
-                use_input_prompt: true,
-                ..AigcConfig::default()
-            },
-        },
-    )
-    .await
-    .expect("recovered, not a 409");
+    let deployment = deployments::create_deployment(&client, &deployment_of(&model_name))
+        .await
+        .expect("recovered, not a 409");
     assert_eq!(deployment.model_name.as_deref(), Some(model_name.as_str()));
     assert_eq!(emu.deployment_count().await, 1);
     assert!(
@@ -285,27 +293,10 @@ async fn a_lost_synthesis_is_not_sent_again() {
     let emu = start(config()).await;
     let recorder = Arc::new(Recorder::default());
     let client = emu.client_with(Region::CnBeijing, KEY, recorder.clone());
-    let file_id = uploaded(&client).await;
-    let job = jobs::create_job(&client, &job_for(file_id)).await.unwrap();
-    emu.advance(3600.0).await;
-    let model_name = jobs::get_job(&client, &job.job_id)
+    let model_name = finished_model(&emu, &client).await;
+    let deployment = deployments::create_deployment(&client, &deployment_of(&model_name))
         .await
-        .unwrap()
-        .finetuned_output
         .unwrap();
-    let deployment = deployments::create_deployment(
-        &client,
-        &NewDeployment {
-            model_name,
-            capacity: 1,
-            aigc_config: AigcConfig {
-                use_input_prompt: true,
-                ..AigcConfig::default()
-            },
-        },
-    )
-    .await
-    .unwrap();
     emu.advance(300.0).await;
 
     emu.faults(json!({ "lose_next_create": 1 })).await;
