@@ -11,6 +11,7 @@
 //!                                                                   └─► api / emulator
 //! ```
 
+pub mod api;
 pub mod check;
 pub mod config;
 pub mod dataset;

@@ -1,11 +1,19 @@
 //! Command-line front end: parse arguments, call the library, render, map outcomes to exit codes.
 
+mod api_args;
 mod check;
+mod checkpoints;
+mod deploy;
 mod emulator;
+mod files;
+mod generate;
 mod init;
+mod jobs;
 mod plan;
 mod progress;
 mod rules;
+mod transfer;
+mod upload;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +78,20 @@ pub enum Command {
     Init(init::InitArgs),
     /// Serve the DashScope fine-tuning API locally, for offline tests and CI.
     Emulator(emulator::EmulatorArgs),
+    /// Check a dataset zip and upload it once (streamed, retried, remembered).
+    Upload(Box<upload::UploadArgs>),
+    /// List, show and delete uploaded files.
+    Files(files::FilesArgs),
+    /// Create, follow, wait for, cancel and delete fine-tuning jobs.
+    Jobs(jobs::JobsArgs),
+    /// A finished job's checkpoints: previews and export.
+    Checkpoints(checkpoints::CheckpointsArgs),
+    /// Deploy fine-tuned models; inspect, wait for and delete deployments.
+    Deploy(deploy::DeployArgs),
+    /// Generate a video with a deployed model.
+    Generate(Box<generate::GenerateArgs>),
+    /// Inspect generation tasks.
+    Tasks(generate::TasksArgs),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
@@ -83,6 +105,13 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::run(args, &cli.global),
         Command::Init(args) => init::run(args, &cli.global),
         Command::Emulator(args) => emulator::run(args),
+        Command::Upload(args) => upload::run(args, &cli.global),
+        Command::Files(args) => files::run(args, &cli.global),
+        Command::Jobs(args) => jobs::run(args, &cli.global),
+        Command::Checkpoints(args) => checkpoints::run(args, &cli.global),
+        Command::Deploy(args) => deploy::run(args, &cli.global),
+        Command::Generate(args) => generate::run(args, &cli.global),
+        Command::Tasks(args) => generate::run_tasks(args, &cli.global),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -111,5 +140,12 @@ fn print_error(err: &anyhow::Error) {
     anstream::eprintln!("{red}error{red:#}: {err}");
     for cause in err.chain().skip(1) {
         anstream::eprintln!("  caused by: {cause}");
+    }
+    let hint = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<wanft::api::ApiError>())
+        .and_then(wanft::api::ApiError::hint);
+    if let Some(hint) = hint {
+        anstream::eprintln!("  hint: {hint}");
     }
 }

@@ -1,0 +1,394 @@
+//! Generating videos with a deployed LoRA model, and polling the tasks (spec §6.18–§6.20).
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::client::{Call, Client};
+use super::create::{self, Creation, Found};
+use super::error::ApiError;
+use super::status::status_enum;
+use crate::models::{ModelProfile, TaskType};
+
+const MIB: u64 = 1024 * 1024;
+/// `negative_prompt` limit of both endpoints.
+pub const MAX_NEGATIVE_PROMPT_CHARS: usize = 500;
+/// Highest `parameters.seed`.
+pub const MAX_SEED: u32 = 2_147_483_647;
+/// Resolution sent when none is chosen (Tool default, spec §3).
+pub const DEFAULT_RESOLUTION: &str = "720P";
+
+/// The two synthesis endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Endpoint {
+    /// `video-generation/video-synthesis`: first frame (`input.img_url`).
+    I2v,
+    /// `image2video/video-synthesis`: first and optional last frame.
+    Kf2v,
+}
+
+impl Endpoint {
+    /// The endpoint for a call: the one asked for, else key frames when a last frame is given
+    /// or the base model only does key frames, else first frame.
+    pub fn choose(asked: Option<TaskType>, last_frame: bool, base: Option<&ModelProfile>) -> Self {
+        let task = asked.unwrap_or(if last_frame {
+            TaskType::Kf2v
+        } else {
+            base.map_or(TaskType::I2v, |m| m.default_task())
+        });
+        match task {
+            TaskType::I2v => Endpoint::I2v,
+            TaskType::Kf2v => Endpoint::Kf2v,
+        }
+    }
+
+    fn path(self) -> [&'static str; 6] {
+        let family = match self {
+            Endpoint::I2v => "video-generation",
+            Endpoint::Kf2v => "image2video",
+        };
+        ["api", "v1", "services", "aigc", family, "video-synthesis"]
+    }
+}
+
+/// What the platform accepts on an endpoint for a base model (spec §3, §6.18, §6.19).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InferenceRules {
+    pub max_image_bytes: u64,
+    /// Accepted `duration` values (seconds); empty when undocumented.
+    pub durations: &'static [u32],
+    /// Accepted resolutions; empty when undocumented.
+    pub resolutions: &'static [&'static str],
+    /// Longer prompts are truncated by the platform.
+    pub max_prompt_chars: usize,
+}
+
+const TWO_TO_FIFTEEN: [u32; 14] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
+
+impl InferenceRules {
+    /// The rules of `endpoint` for deployments of `base` (unknown base: only the endpoint's).
+    pub fn of(endpoint: Endpoint, base: Option<&ModelProfile>) -> Self {
+        match endpoint {
+            Endpoint::Kf2v => InferenceRules {
+                max_image_bytes: 10 * MIB,
+                durations: &[5],
+                resolutions: &["480P", "720P"],
+                max_prompt_chars: 800,
+            },
+            Endpoint::I2v => {
+                let name = base.map_or("", |m| m.name);
+                let (max_image_bytes, durations): (u64, &'static [u32]) = match name {
+                    "wan2.2-i2v-flash" | "wan2.2-kf2v-flash" => (10 * MIB, &[5]),
+                    "wan2.5-i2v-preview" => (20 * MIB, &[5, 10]),
+                    "" => (20 * MIB, &[]),
+                    // wan2.6 as documented; wan2.7 is undocumented and assumed to match it.
+                    _ => (20 * MIB, &TWO_TO_FIFTEEN),
+                };
+                InferenceRules {
+                    max_image_bytes,
+                    durations,
+                    resolutions: base.map_or(&[], |m| m.lora_resolutions),
+                    max_prompt_chars: base.map_or(1500, |m| m.max_prompt_chars),
+                }
+            }
+        }
+    }
+}
+
+/// A generation request.
+#[derive(Debug, Clone)]
+pub struct Synthesis {
+    /// `deployed_model` of a `RUNNING` deployment.
+    pub model: String,
+    pub endpoint: Endpoint,
+    /// URL or `data:` URL ([`super::images::image_url`]).
+    pub first_frame: String,
+    pub last_frame: Option<String>,
+    /// Used only by deployments with `use_input_prompt = true`.
+    pub prompt: Option<String>,
+    pub negative_prompt: Option<String>,
+    pub resolution: String,
+    pub duration: Option<u32>,
+    pub seed: Option<u32>,
+}
+
+impl Synthesis {
+    /// Refuses what the platform would refuse, against `rules`.
+    pub fn check(&self, rules: &InferenceRules) -> Result<(), ApiError> {
+        if self.endpoint == Endpoint::I2v && self.last_frame.is_some() {
+            return Err(ApiError::Invalid(
+                "a last frame needs the key-frame endpoint (kf2v)".into(),
+            ));
+        }
+        if let Some(negative) = &self.negative_prompt
+            && negative.chars().count() > MAX_NEGATIVE_PROMPT_CHARS
+        {
+            return Err(ApiError::Invalid(format!(
+                "the negative prompt is longer than {MAX_NEGATIVE_PROMPT_CHARS} characters"
+            )));
+        }
+        if !rules.resolutions.is_empty() && !rules.resolutions.contains(&self.resolution.as_str()) {
+            return Err(ApiError::Invalid(format!(
+                "resolution {} is not offered here; use {}",
+                self.resolution,
+                rules.resolutions.join(" or ")
+            )));
+        }
+        if let Some(duration) = self.duration
+            && !rules.durations.is_empty()
+            && !rules.durations.contains(&duration)
+        {
+            let allowed: Vec<String> = rules.durations.iter().map(u32::to_string).collect();
+            return Err(ApiError::Invalid(format!(
+                "duration {duration} s is not offered here; use {}",
+                allowed.join(", ")
+            )));
+        }
+        if self.seed.is_some_and(|s| s > MAX_SEED) {
+            return Err(ApiError::Invalid(format!(
+                "the seed must be at most {MAX_SEED}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The request body: `prompt_extend` off (LoRA models), no watermark, the resolution always
+    /// explicit.
+    pub fn body(&self) -> Value {
+        let mut input = Map::new();
+        match self.endpoint {
+            Endpoint::I2v => {
+                input.insert("img_url".into(), json!(self.first_frame));
+            }
+            Endpoint::Kf2v => {
+                input.insert("first_frame_url".into(), json!(self.first_frame));
+                if let Some(last) = &self.last_frame {
+                    input.insert("last_frame_url".into(), json!(last));
+                }
+            }
+        }
+        if let Some(prompt) = &self.prompt {
+            input.insert("prompt".into(), json!(prompt));
+        }
+        if let Some(negative) = &self.negative_prompt {
+            input.insert("negative_prompt".into(), json!(negative));
+        }
+        let mut parameters = json!({
+            "resolution": self.resolution,
+            "prompt_extend": false,
+            "watermark": false,
+        });
+        if let Some(duration) = self.duration {
+            parameters["duration"] = json!(duration);
+        }
+        if let Some(seed) = self.seed {
+            parameters["seed"] = json!(seed);
+        }
+        json!({ "model": self.model, "input": input, "parameters": parameters })
+    }
+}
+
+status_enum! {
+    /// State of a generation task (spec §6.20).
+    TaskStatus {
+        Pending = "PENDING",
+        Running = "RUNNING",
+        Succeeded = "SUCCEEDED",
+        Failed = "FAILED",
+        Canceled = "CANCELED",
+        /// The id is unknown, or older than 24 hours.
+        Unknown = "UNKNOWN",
+    }
+}
+
+impl TaskStatus {
+    /// True once the task will not change (an unfamiliar status is waited on).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            TaskStatus::Succeeded | TaskStatus::Failed | TaskStatus::Canceled | TaskStatus::Unknown
+        )
+    }
+}
+
+/// Billed output of a finished task.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TaskUsage {
+    /// Seconds of video (first-frame endpoint).
+    pub duration: Option<f64>,
+    /// Seconds of video (key-frame endpoint).
+    pub video_duration: Option<f64>,
+    pub video_count: Option<u64>,
+    /// Resolution class: 480, 720 or 1080.
+    #[serde(rename = "SR")]
+    pub sr: Option<u64>,
+}
+
+impl TaskUsage {
+    /// Billed seconds, whichever key carries them.
+    pub fn seconds(&self) -> Option<f64> {
+        self.duration.or(self.video_duration)
+    }
+}
+
+/// A generation task (spec §6.20). Timestamps stay as the API wrote them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Task {
+    pub task_id: String,
+    pub task_status: TaskStatus,
+    pub submit_time: Option<String>,
+    pub scheduled_time: Option<String>,
+    pub end_time: Option<String>,
+    pub orig_prompt: Option<String>,
+    pub actual_prompt: Option<String>,
+    /// The MP4, valid 24 hours.
+    pub video_url: Option<String>,
+    /// Why a task failed.
+    pub code: Option<String>,
+    pub message: Option<String>,
+    /// From the answer's top level.
+    pub usage: Option<TaskUsage>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TaskAnswer {
+    output: Task,
+    #[serde(default)]
+    usage: Option<TaskUsage>,
+}
+
+/// Submits `synthesis` (asynchronously, as the platform requires), at most once: a task cannot
+/// be looked up, so after a lost answer it is not sent again (generation is billed).
+pub async fn submit(client: &Client, synthesis: &Synthesis) -> Result<Task, ApiError> {
+    let operation = client.operation(&Method::POST, &synthesis.endpoint.path());
+    create::create_once(client, &Submission { synthesis }, &operation).await
+}
+
+struct Submission<'a> {
+    synthesis: &'a Synthesis,
+}
+
+impl Creation for Submission<'_> {
+    type Created = Task;
+    type Survey = ();
+
+    async fn survey(&self, _client: &Client) -> Result<(), ApiError> {
+        Ok(())
+    }
+
+    async fn send(&self, client: &Client) -> Result<Task, ApiError> {
+        let body = self.synthesis.body();
+        let path = self.synthesis.endpoint.path();
+        let call = Call::new(&Method::POST, &path)
+            .body(&body)
+            .headers(&[("X-DashScope-Async", "enable")]);
+        client.post_output_once(call).await
+    }
+
+    async fn find(&self, _client: &Client, _survey: &()) -> Result<Found<Task>, ApiError> {
+        Ok(Found::Unknowable)
+    }
+
+    fn id_of(task: &Task) -> String {
+        task.task_id.clone()
+    }
+}
+
+/// `GET /api/v1/tasks/{task_id}`.
+pub async fn get_task(client: &Client, task_id: &str) -> Result<Task, ApiError> {
+    let path = ["api", "v1", "tasks", task_id];
+    let answer: TaskAnswer = client.repeatable(Call::new(&Method::GET, &path)).await?;
+    Ok(Task {
+        usage: answer.usage.or(answer.output.usage.clone()),
+        ..answer.output
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models;
+
+    fn synthesis(endpoint: Endpoint) -> Synthesis {
+        Synthesis {
+            model: "m".into(),
+            endpoint,
+            first_frame: "https://x/a.png".into(),
+            last_frame: None,
+            prompt: Some("p".into()),
+            negative_prompt: None,
+            resolution: DEFAULT_RESOLUTION.into(),
+            duration: None,
+            seed: Some(7),
+        }
+    }
+
+    #[test]
+    fn endpoints_follow_the_frames_and_the_base_model() {
+        let kf2v = models::find("wan2.2-kf2v-flash");
+        let i2v = models::find("wan2.5-i2v-preview");
+        assert_eq!(Endpoint::choose(None, false, i2v), Endpoint::I2v);
+        assert_eq!(Endpoint::choose(None, true, i2v), Endpoint::Kf2v);
+        assert_eq!(Endpoint::choose(None, false, kf2v), Endpoint::Kf2v);
+        assert_eq!(
+            Endpoint::choose(Some(TaskType::I2v), false, kf2v),
+            Endpoint::I2v
+        );
+    }
+
+    #[test]
+    fn bodies_match_the_endpoint() {
+        let body = synthesis(Endpoint::I2v).body();
+        assert_eq!(body["input"]["img_url"], "https://x/a.png");
+        assert_eq!(body["parameters"]["prompt_extend"], false);
+        assert_eq!(body["parameters"]["resolution"], "720P");
+        assert_eq!(body["parameters"]["seed"], 7);
+        let mut kf = synthesis(Endpoint::Kf2v);
+        kf.last_frame = Some("https://x/b.png".into());
+        let body = kf.body();
+        assert!(body["input"].get("img_url").is_none());
+        assert_eq!(body["input"]["last_frame_url"], "https://x/b.png");
+    }
+
+    #[test]
+    fn local_checks_use_the_model_rules() {
+        let wan25 = InferenceRules::of(Endpoint::I2v, models::find("wan2.5-i2v-preview"));
+        let mut s = synthesis(Endpoint::I2v);
+        s.duration = Some(10);
+        assert!(s.check(&wan25).is_ok());
+        s.duration = Some(7);
+        assert!(
+            s.check(&wan25)
+                .unwrap_err()
+                .to_string()
+                .contains("use 5, 10")
+        );
+        s.duration = None;
+        s.resolution = "1080P".into();
+        assert!(s.check(&wan25).is_err());
+        let flash = InferenceRules::of(Endpoint::I2v, models::find("wan2.2-i2v-flash"));
+        assert_eq!(flash.max_image_bytes, 10 * MIB);
+        s.resolution = "720P".into();
+        s.negative_prompt = Some("n".repeat(501));
+        assert!(s.check(&wan25).is_err());
+        s.negative_prompt = None;
+        s.last_frame = Some("x".into());
+        assert!(s.check(&wan25).is_err());
+    }
+
+    #[test]
+    fn task_answers_merge_the_top_level_usage() {
+        let answer: TaskAnswer = serde_json::from_str(
+            r#"{"request_id":"r","output":{"task_id":"t","task_status":"SUCCEEDED",
+                "video_url":"https://v"},"usage":{"video_duration":5,"video_count":1,"SR":720}}"#,
+        )
+        .unwrap();
+        assert_eq!(answer.output.task_status, TaskStatus::Succeeded);
+        assert_eq!(answer.usage.unwrap().seconds(), Some(5.0));
+        assert!(TaskStatus::Unknown.is_terminal() && !TaskStatus::Running.is_terminal());
+        assert!(!TaskStatus::parse("QUEUED").is_terminal());
+    }
+}

@@ -1,0 +1,361 @@
+//! Fine-tuning jobs (spec §6.5–§6.10).
+
+use std::collections::HashSet;
+
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use super::client::{Call, Client, Output};
+use super::create::{self, Creation, Found};
+use super::de::{hyper_echo, nullable};
+use super::error::ApiError;
+use super::status::status_enum;
+use crate::hyper::HyperParams;
+use crate::models::ModelProfile;
+
+const JOBS: [&str; 3] = ["api", "v1", "fine-tunes"];
+/// The only training type (LoRA).
+const EFFICIENT_SFT: &str = "efficient_sft";
+/// Largest page of the job listing.
+pub const MAX_PAGE_SIZE: u32 = 100;
+
+status_enum! {
+    /// Where a job is in its life (spec §6.5); the last three are terminal.
+    JobStatus {
+        Pending = "PENDING",
+        /// Waiting: one training job per account runs at a time.
+        Queuing = "QUEUING",
+        Running = "RUNNING",
+        Canceling = "CANCELING",
+        Succeeded = "SUCCEEDED",
+        /// Failed, not billed.
+        Failed = "FAILED",
+        /// Cancelled; the tokens consumed so far are billed.
+        Canceled = "CANCELED",
+    }
+}
+
+impl JobStatus {
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Canceled
+        )
+    }
+}
+
+/// A job record (spec §6.5, §6.6). Timestamps stay as the API wrote them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Job {
+    pub job_id: String,
+    pub job_name: Option<String>,
+    pub status: JobStatus,
+    /// The resulting model's name, used to deploy it.
+    pub finetuned_output: Option<String>,
+    pub model: Option<String>,
+    pub base_model: Option<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub training_file_ids: Vec<String>,
+    #[serde(deserialize_with = "nullable")]
+    pub validation_file_ids: Vec<String>,
+    /// The effective values; the echo may omit keys.
+    #[serde(deserialize_with = "hyper_echo")]
+    pub hyper_parameters: HyperParams,
+    pub training_type: Option<String>,
+    pub create_time: Option<String>,
+    pub end_time: Option<String>,
+    pub workspace_id: Option<String>,
+    /// Checkpoints kept at most (`save_total_limit`).
+    pub max_output_cnt: Option<u64>,
+    /// Checkpoints actually kept.
+    pub output_cnt: Option<u64>,
+    /// Training tokens: the billing basis.
+    pub usage: Option<u64>,
+}
+
+/// One page of the job listing.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobPage {
+    pub page_no: Option<u64>,
+    pub page_size: Option<u64>,
+    pub total: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    pub jobs: Vec<Job>,
+}
+
+/// Which jobs to list.
+#[derive(Debug, Clone, Default)]
+pub struct JobQuery {
+    /// Only jobs of this base model.
+    pub model: Option<String>,
+    /// 1-based.
+    pub page_no: u32,
+    /// At most [`MAX_PAGE_SIZE`].
+    pub page_size: u32,
+}
+
+/// The log of a job: every line so far (spec §6.8; no paging is documented).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobLogs {
+    pub total: Option<u64>,
+    #[serde(deserialize_with = "nullable")]
+    pub logs: Vec<String>,
+}
+
+/// A job to create.
+#[derive(Debug, Clone)]
+pub struct NewJob {
+    pub model: &'static ModelProfile,
+    pub training_file_ids: Vec<String>,
+    /// Empty: the platform splits the training set (spec §4.2).
+    pub validation_file_ids: Vec<String>,
+    /// As given; the five keys documented as required are filled in when sent.
+    pub hyper_parameters: HyperParams,
+}
+
+impl NewJob {
+    /// The hyper-parameters as sent: all five "required" keys present (spec §4).
+    pub fn hyper_for_request(&self) -> HyperParams {
+        self.hyper_parameters.for_request(self.model)
+    }
+
+    /// The create-job body of spec §6.5.
+    pub fn body(&self) -> Value {
+        let mut body = json!({
+            "model": self.model.name,
+            "training_file_ids": self.training_file_ids,
+            "training_type": EFFICIENT_SFT,
+            "hyper_parameters": self.hyper_for_request(),
+        });
+        if !self.validation_file_ids.is_empty() {
+            body["validation_file_ids"] = json!(self.validation_file_ids);
+        }
+        body
+    }
+
+    /// Whether `job` is what this request creates: same model, same files, and the same value
+    /// for every hyper-parameter both sides state.
+    fn matches(&self, job: &Job) -> bool {
+        let same_model =
+            job.model.as_deref().or(job.base_model.as_deref()) == Some(self.model.name);
+        same_model
+            && same_ids(&job.training_file_ids, &self.training_file_ids)
+            && same_ids(&job.validation_file_ids, &self.validation_file_ids)
+            && compatible(&job.hyper_parameters, &self.hyper_for_request())
+    }
+}
+
+/// `/api/v1/fine-tunes/{job_id}/{rest…}`.
+pub(crate) fn job_path<'a>(job_id: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut path = JOBS.to_vec();
+    path.push(job_id);
+    path.extend_from_slice(rest);
+    path
+}
+
+fn same_ids(a: &[String], b: &[String]) -> bool {
+    let mut a = a.to_vec();
+    let mut b = b.to_vec();
+    a.sort_unstable();
+    b.sort_unstable();
+    a == b
+}
+
+/// True when every key set on both sides has the same value (floats within rounding).
+fn compatible(echo: &HyperParams, sent: &HyperParams) -> bool {
+    let as_map = |h: &HyperParams| match serde_json::to_value(h) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let (echo, sent) = (as_map(echo), as_map(sent));
+    echo.iter().all(|(key, echoed)| match sent.get(key) {
+        None => true,
+        Some(given) => match (echoed.as_f64(), given.as_f64()) {
+            (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1e-300),
+            _ => echoed == given,
+        },
+    })
+}
+
+/// `POST /api/v1/fine-tunes`, at most once (see [`create`]).
+pub async fn create_job(client: &Client, job: &NewJob) -> Result<Job, ApiError> {
+    let operation = client.operation(&Method::POST, &JOBS);
+    create::create_once(client, &JobCreation { job }, &operation).await
+}
+
+struct JobCreation<'a> {
+    job: &'a NewJob,
+}
+
+impl JobCreation<'_> {
+    /// The newest jobs of the model: a job created by a lost attempt is among them.
+    async fn recent(&self, client: &Client) -> Result<Vec<Job>, ApiError> {
+        let query = JobQuery {
+            model: Some(self.job.model.name.to_owned()),
+            page_no: 1,
+            page_size: MAX_PAGE_SIZE,
+        };
+        Ok(list_jobs(client, &query).await?.jobs)
+    }
+}
+
+impl Creation for JobCreation<'_> {
+    type Created = Job;
+    /// Ids of the model's jobs before the first attempt.
+    type Survey = HashSet<String>;
+
+    async fn survey(&self, client: &Client) -> Result<HashSet<String>, ApiError> {
+        Ok(self
+            .recent(client)
+            .await?
+            .into_iter()
+            .map(|j| j.job_id)
+            .collect())
+    }
+
+    async fn send(&self, client: &Client) -> Result<Job, ApiError> {
+        let body = self.job.body();
+        let call = Call::new(&Method::POST, &JOBS).body(&body);
+        client.post_output_once(call).await
+    }
+
+    async fn find(
+        &self,
+        client: &Client,
+        before: &HashSet<String>,
+    ) -> Result<Found<Job>, ApiError> {
+        // Newest first: the first new match is the lost attempt's job.
+        let found = self
+            .recent(client)
+            .await?
+            .into_iter()
+            .find(|j| !before.contains(&j.job_id) && self.job.matches(j));
+        Ok(found.map_or(Found::Nothing, Found::Created))
+    }
+
+    fn id_of(job: &Job) -> String {
+        job.job_id.clone()
+    }
+}
+
+/// `GET /api/v1/fine-tunes/{job_id}`.
+pub async fn get_job(client: &Client, job_id: &str) -> Result<Job, ApiError> {
+    client.get_output(&job_path(job_id, &[]), &[]).await
+}
+
+/// `GET /api/v1/fine-tunes` (newest first on the platform).
+pub async fn list_jobs(client: &Client, query: &JobQuery) -> Result<JobPage, ApiError> {
+    let mut params = vec![
+        ("page_no", query.page_no.max(1).to_string()),
+        (
+            "page_size",
+            query.page_size.clamp(1, MAX_PAGE_SIZE).to_string(),
+        ),
+    ];
+    if let Some(model) = &query.model {
+        params.push(("model", model.clone()));
+    }
+    client.get_output(&JOBS, &params).await
+}
+
+/// `GET /api/v1/fine-tunes/{job_id}/logs`.
+pub async fn job_logs(client: &Client, job_id: &str) -> Result<JobLogs, ApiError> {
+    client.get_output(&job_path(job_id, &["logs"]), &[]).await
+}
+
+/// `POST /api/v1/fine-tunes/{job_id}/cancel`. Asking twice is harmless, so it is retried.
+pub async fn cancel_job(client: &Client, job_id: &str) -> Result<(), ApiError> {
+    let path = job_path(job_id, &["cancel"]);
+    let _: Output<Value> = client.repeatable(Call::new(&Method::POST, &path)).await?;
+    Ok(())
+}
+
+/// `DELETE /api/v1/fine-tunes/{job_id}` (terminal jobs only).
+pub async fn delete_job(client: &Client, job_id: &str) -> Result<(), ApiError> {
+    let _: Value = client.delete_output(&job_path(job_id, &[])).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::models;
+
+    fn new_job() -> NewJob {
+        NewJob {
+            model: models::find("wan2.5-i2v-preview").unwrap(),
+            training_file_ids: vec!["f1".into(), "f2".into()],
+            validation_file_ids: vec![],
+            hyper_parameters: HyperParams {
+                n_epochs: Some(300),
+                ..HyperParams::default()
+            },
+        }
+    }
+
+    #[test]
+    fn job_records_read_leniently() {
+        let job: Job = serde_json::from_str(
+            r#"{"job_id":"ft-1","status":"SUCCEEDED","hyper_parameters":{"n_epochs":400,
+                "learning_rate":2.0E-5,"max_output_cnt":8},"usage":432000,"new_key":[1],
+                "validation_file_ids":null}"#,
+        )
+        .unwrap();
+        assert_eq!(job.status, JobStatus::Succeeded);
+        assert!(job.status.is_terminal());
+        assert_eq!(job.usage, Some(432_000));
+        assert_eq!(job.hyper_parameters.learning_rate, Some(2e-5));
+        assert!(job.validation_file_ids.is_empty());
+        let odd: Job = serde_json::from_str(r#"{"job_id":"ft-2","status":"PAUSED"}"#).unwrap();
+        assert_eq!(odd.status, JobStatus::Other("PAUSED".into()));
+        assert!(!odd.status.is_terminal());
+    }
+
+    #[test]
+    fn the_body_carries_the_required_keys_and_omits_empty_validation() {
+        let body = new_job().body();
+        assert_eq!(body["training_type"], "efficient_sft");
+        assert_eq!(body["hyper_parameters"]["n_epochs"], 300);
+        assert_eq!(body["hyper_parameters"]["batch_size"], 2);
+        assert!(body.get("validation_file_ids").is_none());
+    }
+
+    #[test]
+    fn matching_ignores_order_and_omitted_echo_keys() {
+        let request = new_job();
+        let echo = Job {
+            job_id: "ft-1".into(),
+            model: Some("wan2.5-i2v-preview".into()),
+            training_file_ids: vec!["f2".into(), "f1".into()],
+            hyper_parameters: HyperParams {
+                n_epochs: Some(300),
+                learning_rate: Some(2e-5 * (1.0 + 1e-12)),
+                ..HyperParams::default()
+            },
+            ..Job::default()
+        };
+        assert!(request.matches(&echo));
+        let other_epochs = Job {
+            hyper_parameters: HyperParams {
+                n_epochs: Some(400),
+                ..HyperParams::default()
+            },
+            ..echo.clone()
+        };
+        assert!(!request.matches(&other_epochs));
+        let other_files = Job {
+            training_file_ids: vec!["f1".into()],
+            ..echo.clone()
+        };
+        assert!(!request.matches(&other_files));
+        let other_model = Job {
+            model: Some("wan2.2-i2v-flash".into()),
+            ..echo
+        };
+        assert!(!request.matches(&other_model));
+    }
+}

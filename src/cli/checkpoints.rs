@@ -1,0 +1,229 @@
+//! `wanft checkpoints`: a finished job's checkpoints, their previews, and exporting one.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::api_args::{ApiArgs, Session, or_dash, parse_duration};
+use super::transfer::ByteBar;
+use super::{GlobalArgs, Outcome};
+use wanft::api::checkpoints::{self, Checkpoint, ExportStatus};
+use wanft::api::download::download;
+
+#[derive(Debug, clap::Args)]
+pub struct CheckpointsArgs {
+    #[command(subcommand)]
+    pub command: CheckpointsCommand,
+    #[command(flatten)]
+    pub api: ApiArgs,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum CheckpointsCommand {
+    /// List a job's checkpoints by step, with previews and export status.
+    List { job_id: String },
+    /// Show a checkpoint's preview videos and prompts (links live 24 hours).
+    Details {
+        job_id: String,
+        checkpoint: String,
+        /// Download the preview videos into this folder.
+        #[arg(long, value_name = "DIR")]
+        download: Option<PathBuf>,
+        /// Abandon (and retry) a download when no byte arrives for this long.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+        stall_timeout: Duration,
+    },
+    /// Export a checkpoint as a deployable model.
+    Export {
+        job_id: String,
+        checkpoint: String,
+        /// Display name: letters, digits, `_` and `-`, unique in the account.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// Wait until the export ends: exit 0 when it succeeded, 1 otherwise.
+        #[arg(long)]
+        wait: bool,
+        /// Time between two looks with --wait.
+        #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+        interval: Duration,
+    },
+}
+
+pub fn run(args: &CheckpointsArgs, global: &GlobalArgs) -> Result<Outcome> {
+    let session = args.api.connect(global)?;
+    match &args.command {
+        CheckpointsCommand::List { job_id } => list(&session, job_id)?,
+        CheckpointsCommand::Details {
+            job_id,
+            checkpoint,
+            download,
+            stall_timeout,
+        } => details(
+            &session,
+            job_id,
+            checkpoint,
+            download.as_ref(),
+            *stall_timeout,
+        )?,
+        CheckpointsCommand::Export {
+            job_id,
+            checkpoint,
+            name,
+            wait,
+            interval,
+        } => return export(&session, job_id, checkpoint, name, *wait, *interval),
+    }
+    Ok(Outcome::Clean)
+}
+
+fn list(session: &Session, job_id: &str) -> Result<()> {
+    let client = &session.client;
+    let previewed: BTreeSet<String> = session
+        .block_on(checkpoints::previewed_checkpoints(client, job_id))?
+        .into_iter()
+        .collect();
+    let listed = session.block_on(checkpoints::checkpoints(client, job_id))?;
+    if session.json() {
+        let items: Vec<_> = listed
+            .iter()
+            .map(|c| {
+                json!({
+                    "checkpoint": c.checkpoint,
+                    "step": c.step(),
+                    "previewed": previewed.contains(&c.checkpoint),
+                    "status": c.status,
+                    "model_name": c.model_name,
+                    "model_display_name": c.model_display_name,
+                    "create_time": c.create_time,
+                })
+            })
+            .collect();
+        return session.print_json(json!({ "job_id": job_id, "checkpoints": items }));
+    }
+    if listed.is_empty() {
+        session.status(&format!(
+            "job {job_id} has no checkpoints yet (they are listed once training has finished)"
+        ));
+        return Ok(());
+    }
+    let width = listed.iter().map(|c| c.checkpoint.len()).max().unwrap_or(0);
+    let lines: Vec<String> = listed
+        .iter()
+        .map(|c| {
+            format!(
+                "{:width$}  preview {:3}  export {:<10}  {}",
+                c.checkpoint,
+                if previewed.contains(&c.checkpoint) {
+                    "yes"
+                } else {
+                    "no"
+                },
+                export_state(c),
+                or_dash(c.model_name.as_deref()),
+            )
+        })
+        .collect();
+    session.print_lines(&lines)
+}
+
+/// `PENDING` means "never exported" unless an export was asked for.
+fn export_state(checkpoint: &Checkpoint) -> &str {
+    if checkpoint.export_requested() {
+        checkpoint.status.as_str()
+    } else {
+        "-"
+    }
+}
+
+fn details(
+    session: &Session,
+    job_id: &str,
+    checkpoint: &str,
+    download_dir: Option<&PathBuf>,
+    stall_timeout: Duration,
+) -> Result<()> {
+    let client = &session.client;
+    let previews = session.block_on(checkpoints::previews(client, job_id, checkpoint))?;
+    let mut saved = Vec::new();
+    if let Some(dir) = download_dir {
+        let bar = ByteBar::new(!session.quiet);
+        for (index, preview) in previews.iter().enumerate() {
+            let Some(url) = preview.video_path.as_deref() else {
+                continue;
+            };
+            let path = dir.join(format!("{checkpoint}-{:02}.mp4", index + 1));
+            session.block_on(download(client, url, &path, stall_timeout, &bar))?;
+            saved.push(path);
+        }
+    }
+    if session.json() {
+        return session.print_json(json!({
+            "job_id": job_id,
+            "checkpoint": checkpoint,
+            "previews": previews,
+            "downloaded": saved,
+        }));
+    }
+    let mut lines = vec![format!(
+        "{checkpoint} of {job_id}: {} preview(s) ({})",
+        previews.len(),
+        session.region()
+    )];
+    for (index, preview) in previews.iter().enumerate() {
+        lines.push(format!(
+            "{:2}. {}",
+            index + 1,
+            or_dash(preview.prompt.as_deref())
+        ));
+        lines.push(format!(
+            "    video  {}",
+            or_dash(preview.video_path.as_deref())
+        ));
+        lines.push(format!(
+            "    frame  {}",
+            or_dash(preview.first_frame_path.as_deref())
+        ));
+    }
+    lines.extend(saved.iter().map(|p| format!("saved {}", p.display())));
+    session.print_lines(&lines)
+}
+
+fn export(
+    session: &Session,
+    job_id: &str,
+    checkpoint: &str,
+    name: &str,
+    wait: bool,
+    interval: Duration,
+) -> Result<Outcome> {
+    let client = &session.client;
+    let mut state = session.block_on(checkpoints::export(client, job_id, checkpoint, name))?;
+    if !session.json() {
+        session.print_lines(&[format!(
+            "export of {checkpoint} ({job_id}) as {name}: {} ({})",
+            state.status,
+            session.region()
+        )])?;
+    }
+    if wait {
+        state = session.wait_for(
+            checkpoint,
+            interval,
+            || Ok(session.block_on(checkpoints::find_checkpoint(client, job_id, checkpoint))?),
+            |c| (c.status.clone(), String::new()),
+            ExportStatus::is_terminal,
+        )?;
+    }
+    if session.json() {
+        session.print_json(json!({ "job_id": job_id, "checkpoint": state }))?;
+    } else if let Some(model) = &state.model_name {
+        session.print_lines(&[format!("deploy it with `wanft deploy create {model}`")])?;
+    }
+    Ok(match (wait, &state.status) {
+        (false, _) | (true, ExportStatus::Succeeded) => Outcome::Clean,
+        (true, _) => Outcome::Failed,
+    })
+}
