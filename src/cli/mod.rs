@@ -2,9 +2,11 @@
 
 mod check;
 mod init;
+mod pack;
 mod plan;
 mod progress;
 mod rules;
+mod status;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -67,6 +69,8 @@ pub enum Command {
     Plan(Box<plan::PlanArgs>),
     /// Write a commented wanft.toml into the current folder.
     Init(init::InitArgs),
+    /// Check a dataset and write its upload zip: deterministic, verified, never half-written.
+    Pack(Box<pack::PackArgs>),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
@@ -79,6 +83,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => rules::run_explain(args),
         Command::Plan(args) => plan::run(args, &cli.global),
         Command::Init(args) => init::run(args, &cli.global),
+        Command::Pack(args) => pack::run(args, &cli.global),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
