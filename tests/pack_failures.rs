@@ -101,7 +101,7 @@ fn a_killed_pack_leaves_no_zip_and_the_next_run_clears_its_debris() {
 
     assert!(!zip.exists(), "a killed pack produced a zip");
     // What is left cannot pass for the result: hidden, marked, not a .zip.
-    assert_eq!(names_in(&scratch.out), [temp.clone()]);
+    assert_eq!(names_in(&scratch.out), std::slice::from_ref(&temp));
     assert!(temp.starts_with(".train.zip.wanft-tmp-"), "{temp}");
     assert!(!temp.ends_with(".zip"));
     assert_eq!(tree_digest(&fixture.root), before, "the source was touched");
