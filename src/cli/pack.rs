@@ -403,8 +403,11 @@ fn refusal_lines(prepared: &Prepared, refusal: &Refusal) -> String {
     match refusal {
         Refusal::Errors { count, fixable } => {
             let mut line = format!("{source}: {}", plural(*count, "error", "errors"));
-            if *fixable > 0 {
-                line.push_str(&format!(" ({fixable} of them mended by --fix)"));
+            match (*count, *fixable) {
+                (_, 0) => {}
+                (1, 1) => line.push_str(" (--fix mends it)"),
+                (count, fixable) if count == fixable => line.push_str(" (--fix mends them all)"),
+                (_, fixable) => line.push_str(&format!(" (--fix mends {fixable} of them)")),
             }
             line.push_str("; nothing was written");
             line
@@ -417,7 +420,7 @@ fn budget_lines(over: &OverBudget, prepared: &Prepared) -> String {
     let largest: Vec<String> = over
         .largest
         .iter()
-        .map(|(name, bytes)| format!("{name} ({})", human_bytes(*bytes)))
+        .map(|c| format!("{} ({})", c.name, human_bytes(c.bytes)))
         .collect();
     let mut lines = format!(
         "the zip would be {} ({} bytes), over the upload limit of {} bytes; nothing was written\n\

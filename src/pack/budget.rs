@@ -16,10 +16,17 @@ pub struct OverBudget {
     /// Exact size the archive would have.
     pub size: u64,
     pub limit: u64,
-    /// The largest members, biggest first: `(name, bytes)`.
-    pub largest: Vec<(String, u64)>,
+    /// The largest members, biggest first.
+    pub largest: Vec<Contributor>,
     /// What `--fix` would change, when it was not used and would change something.
     pub fix_estimate: Option<FixEstimate>,
+}
+
+/// A member and its size in the archive.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Contributor {
+    pub name: String,
+    pub bytes: u64,
 }
 
 /// A rough idea of what `--fix` would save: a clip's size is taken as proportional to its
@@ -44,11 +51,14 @@ pub fn over_budget(
     if size <= ZIP_LIMIT {
         return None;
     }
-    let mut largest: Vec<(String, u64)> = members
+    let mut largest: Vec<Contributor> = members
         .iter()
-        .map(|m| (m.planned.name.clone(), m.planned.compressed_size))
+        .map(|m| Contributor {
+            name: m.planned.name.clone(),
+            bytes: m.planned.compressed_size,
+        })
         .collect();
-    largest.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    largest.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.name.cmp(&b.name)));
     largest.truncate(LARGEST_SHOWN);
     let fix_estimate = unfixed_jobs
         .map(|jobs| estimate(jobs, limits))
@@ -158,7 +168,7 @@ mod tests {
                 .collect::<Vec<_>>(),
         );
         let over = over_budget(&members, size, None, LIMITS).expect("over the limit");
-        let names: Vec<&str> = over.largest.iter().map(|(n, _)| n.as_str()).collect();
+        let names: Vec<&str> = over.largest.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(
             names,
             [

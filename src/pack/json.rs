@@ -12,7 +12,8 @@
 //!     "fixes": [{"source": "clip03.mkv", "member": "clip03.mkv", "renamed": "clip03.mp4",
 //!                "reasons": ["Matroska files are not accepted"],
 //!                "before": {"bytes": 4500000, "format": "Matroska", "codec": null, …},
-//!                "after": {"bytes": 1200000, "format": "MP4", "codec": "H.264", …}}],
+//!                "after": {"bytes": 1200000, "format": "MP4", "codec": "H.264", …},
+//!                "cached": false}],
 //!     "refusal": null,
 //!     "archive": {"path": "train.zip", "manifest": "train.zip.manifest.json",
 //!                 "size": 12345678, "sha256": "3f4a…", "members": [{"name": "data.jsonl", …}]}
@@ -76,9 +77,17 @@ pub struct DatasetDocument<'a> {
     status: Status,
     findings: Vec<JsonFinding<'a>>,
     resolved_findings: usize,
-    fixes: Vec<FixRecord>,
+    fixes: Vec<FixDocument>,
     refusal: Option<RefusalDocument<'a>>,
     archive: Option<ArchiveDocument<'a>>,
+}
+
+/// A fix as the manifest records it, and whether the copy came from the cache.
+#[derive(Serialize)]
+struct FixDocument {
+    #[serde(flatten)]
+    record: FixRecord,
+    cached: bool,
 }
 
 #[derive(Serialize)]
@@ -128,7 +137,14 @@ impl<'a> DatasetDocument<'a> {
                 .map(JsonFinding::from)
                 .collect(),
             resolved_findings: prepared.triage.resolved,
-            fixes: prepared.fixed.iter().map(FixRecord::from).collect(),
+            fixes: prepared
+                .fixed
+                .iter()
+                .map(|f| FixDocument {
+                    record: FixRecord::from(f),
+                    cached: f.cached,
+                })
+                .collect(),
             refusal,
             archive: packed.map(|p| ArchiveDocument {
                 path: p.path.display().to_string(),
