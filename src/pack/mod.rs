@@ -342,10 +342,12 @@ impl Prepared {
         let control = options.control();
         let staged =
             Staged::create(out).map_err(io_error("create a temporary file beside", out))?;
+        let reread = fs::File::open(staged.path()).map_err(io_error("read back", out))?;
         let written = pipeline::write_archive(
             &self.members,
             &self.report.dataset.source,
             staged.file(),
+            &reread,
             control,
         )?;
         reopen(staged.path(), &self.members, &written)?;

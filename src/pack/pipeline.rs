@@ -118,11 +118,14 @@ pub enum WriteError {
     Sync(#[source] io::Error),
 }
 
-/// Writes `members` in order into `out` (an empty file), verifying every byte as it lands.
+/// Writes `members` in order into `out` (an empty file), verifying every byte as it lands
+/// through `reread`, a second handle on the same file (so that reading never moves the
+/// writer's position, on any platform).
 pub fn write_archive(
     members: &[Member],
     source: &Source,
     out: &File,
+    reread: &File,
     control: Control,
 ) -> Result<Written, WriteError> {
     let planned: Vec<PlannedMember> = members.iter().map(|m| m.planned.clone()).collect();
@@ -134,7 +137,7 @@ pub fn write_archive(
         scope.spawn(|| digest_all(members, source, &slots, control));
         let flusher = scope.spawn(|| flush_behind(out, &watermark));
         let verifier = scope.spawn(|| {
-            let verified = verify_behind(&planned, out, &slots, &watermark, control);
+            let verified = verify_behind(&planned, reread, &slots, &watermark, control);
             if verified.is_err() {
                 // Stop the writer and the digests: the archive is already known to be bad.
                 watermark.abort();
