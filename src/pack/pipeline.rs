@@ -696,3 +696,100 @@ impl Write for CrcCounter {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pack::layout::text_member;
+    use crate::progress::Silent;
+    use std::fs;
+
+    struct Setup {
+        dir: tempfile::TempDir,
+        source: Source,
+    }
+
+    impl Setup {
+        fn new() -> Setup {
+            let dir = tempfile::tempdir().unwrap();
+            fs::create_dir(dir.path().join("data")).unwrap();
+            let source = Source::open(&dir.path().join("data")).unwrap();
+            Setup { dir, source }
+        }
+
+        /// A member whose content is a file of `bytes`, planned at `planned` bytes.
+        fn file_member(&self, name: &str, bytes: &[u8], planned: u64) -> Member {
+            let path = self.dir.path().join(name);
+            fs::write(&path, bytes).unwrap();
+            Member {
+                planned: PlannedMember::stored(name, planned),
+                content: Content::File(path),
+            }
+        }
+
+        fn write(
+            &self,
+            members: &[Member],
+            cancel: bool,
+        ) -> (Result<Written, WriteError>, Vec<u8>) {
+            let path = self.dir.path().join("out.zip");
+            let out = File::create(&path).unwrap();
+            let reread = File::open(&path).unwrap();
+            let cancel = AtomicBool::new(cancel);
+            let control = Control {
+                cancel: &cancel,
+                progress: &Silent,
+            };
+            let result = write_archive(members, &self.source, &out, &reread, control);
+            (result, fs::read(&path).unwrap())
+        }
+    }
+
+    #[test]
+    fn members_are_digested_written_and_verified() {
+        let setup = Setup::new();
+        let text = b"{\"prompt\":\"x\"}\n".repeat(20);
+        let (planned, encoded) = text_member("data.jsonl", &text);
+        let clip: Vec<u8> = (0..3_000_000u32).map(|i| (i % 253) as u8).collect();
+        let members = vec![
+            Member {
+                planned,
+                content: Content::Encoded {
+                    encoded,
+                    raw: text.clone(),
+                },
+            },
+            setup.file_member("clip.mp4", &clip, clip.len() as u64),
+        ];
+        let (result, bytes) = setup.write(&members, false);
+        let written = result.unwrap();
+        assert_eq!(written.size, bytes.len() as u64);
+        assert_eq!(written.sha256, <[u8; 32]>::from(Sha256::digest(&bytes)));
+        assert_eq!(written.digests, [Digest::of(&text), Digest::of(&clip)]);
+        let archive = zip::ZipArchive::new(io::Cursor::new(bytes)).unwrap();
+        assert_eq!(archive.len(), 2);
+    }
+
+    #[test]
+    fn a_member_that_changed_since_it_was_planned_fails_the_write() {
+        let setup = Setup::new();
+        let members = vec![setup.file_member("clip.mp4", &[1; 50], 100)];
+        match setup.write(&members, false).0 {
+            Err(WriteError::Read { member, source }) => {
+                assert_eq!(member, "clip.mp4");
+                assert_eq!(source.kind(), io::ErrorKind::UnexpectedEof);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_cancelled_write_stops() {
+        let setup = Setup::new();
+        let members = vec![setup.file_member("clip.mp4", &[1; 5000], 5000)];
+        assert!(matches!(
+            setup.write(&members, true).0,
+            Err(WriteError::Cancelled)
+        ));
+    }
+}

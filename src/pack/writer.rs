@@ -388,6 +388,38 @@ mod tests {
         assert_eq!(content, [FILL]);
     }
 
+    /// Accepts `room` bytes, then fails like a full disk.
+    struct FullDisk {
+        room: usize,
+    }
+
+    impl Write for FullDisk {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            if self.room == 0 {
+                return Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"));
+            }
+            let n = buf.len().min(self.room);
+            self.room -= n;
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_failing_output_stops_the_writer_with_its_error() {
+        let members = [
+            PlannedMember::stored("a.mp4", 5000),
+            PlannedMember::stored("b.mp4", 5000),
+        ];
+        let Err(err) = write_synthetic(FullDisk { room: 7000 }, &members) else {
+            panic!("the write succeeded on a full disk");
+        };
+        assert_eq!(err.kind(), io::ErrorKind::StorageFull);
+    }
+
     #[test]
     fn a_member_with_missing_bytes_is_an_error() {
         let member = PlannedMember::stored("clip.mp4", 100);
