@@ -372,3 +372,41 @@ fn a_validation_set_is_packed_beside_the_training_set() {
         ]
     );
 }
+
+#[test]
+fn datasets_and_model_come_from_wanft_toml_and_flags_win() {
+    let project = tempfile::tempdir().unwrap();
+    let root = Path::new(common::ROOT).join("examples");
+    common::copy_dir(&root.join("i2v-train"), &project.path().join("train"));
+    common::copy_dir(&root.join("i2v-val"), &project.path().join("val"));
+    fs::write(
+        project.path().join("wanft.toml"),
+        "model = \"wan2.2-i2v-flash\"\n\n[dataset]\ntraining = \"train\"\nvalidation = \"val\"\n",
+    )
+    .unwrap();
+    let scratch = Scratch::new();
+    scratch
+        .wanft()
+        .current_dir(project.path())
+        .arg("pack")
+        .assert()
+        .code(0);
+    let manifest = |name: &str| -> Value {
+        let path = project.path().join(format!("{name}.zip.manifest.json"));
+        serde_json::from_slice(&fs::read(path).unwrap()).unwrap()
+    };
+    assert_eq!(manifest("train")["created_by"]["model"], "wan2.2-i2v-flash");
+    assert_eq!(manifest("train")["created_by"]["role"], "training");
+    assert_eq!(manifest("val")["created_by"]["role"], "validation");
+
+    scratch
+        .wanft()
+        .current_dir(project.path())
+        .args(["pack", "--force", "--model", "wan2.5-i2v-preview"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        manifest("train")["created_by"]["model"],
+        "wan2.5-i2v-preview"
+    );
+}
