@@ -145,7 +145,14 @@ pub fn write_archive(
             }
             verified
         });
-        let written = write_in_order(members, source, out, &slots, &watermark, control);
+        let written = {
+            // Should the writer panic, the threads waiting on it must still end.
+            let _guard = OnUnwind(|| {
+                slots.abort();
+                watermark.abort();
+            });
+            write_in_order(members, source, out, &slots, &watermark, control)
+        };
         match &written {
             Ok(size) => watermark.finish(*size),
             Err(_) => {
@@ -240,7 +247,7 @@ fn open<'a>(content: &'a Content, source: &Source) -> io::Result<Opened<'a>> {
             })?;
             match entry.disk_path() {
                 Some(path) => Ok(Opened::File(File::open(path)?)),
-                None => Ok(Opened::Reader(Box::new(source.open_entry(entry)?))),
+                None => Ok(Opened::Reader(source.open_entry(entry)?)),
             }
         }
     }
@@ -253,7 +260,7 @@ fn digest_all(members: &[Member], source: &Source, slots: &DigestSlots, control:
     rayon::scope(|scope| {
         for _ in 0..workers {
             scope.spawn(|_| {
-                let _guard = AbortOnPanic(slots);
+                let _guard = OnUnwind(|| slots.abort());
                 let mut buffer = vec![0u8; BUFFER_LEN];
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
@@ -410,13 +417,14 @@ impl DigestSlots {
     }
 }
 
-/// Releases the writer if a digest worker panics, instead of leaving it waiting forever.
-struct AbortOnPanic<'a>(&'a DigestSlots);
+/// Runs its closure if dropped while the thread panics: a panicking thread must release
+/// those waiting on it rather than leave them waiting forever.
+struct OnUnwind<F: FnMut()>(F);
 
-impl Drop for AbortOnPanic<'_> {
+impl<F: FnMut()> Drop for OnUnwind<F> {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            self.0.abort();
+            (self.0)();
         }
     }
 }
