@@ -399,21 +399,25 @@ fn format_of(facts: &MediaFacts) -> String {
 }
 
 fn refusal_lines(prepared: &Prepared, refusal: &Refusal) -> String {
-    let source = prepared.source.display();
-    match refusal {
-        Refusal::Errors { count, fixable } => {
-            let mut line = format!("{source}: {}", plural(*count, "error", "errors"));
-            match (*count, *fixable) {
-                (_, 0) => {}
-                (1, 1) => line.push_str(" (--fix mends it)"),
-                (count, fixable) if count == fixable => line.push_str(" (--fix mends them all)"),
-                (_, fixable) => line.push_str(&format!(" (--fix mends {fixable} of them)")),
-            }
-            line.push_str("; nothing was written");
-            line
+    let mut lines = Vec::new();
+    if refusal.errors > 0 {
+        let mut line = plural(refusal.errors, "error", "errors");
+        match (refusal.errors, refusal.fixable) {
+            (_, 0) => {}
+            (1, 1) => line.push_str(" (--fix mends it)"),
+            (count, fixable) if count == fixable => line.push_str(" (--fix mends them all)"),
+            (_, fixable) => line.push_str(&format!(" (--fix mends {fixable} of them)")),
         }
-        Refusal::OverBudget(over) => format!("{source}: {}", budget_lines(over, prepared)),
+        lines.push(line);
     }
+    if let Some(over) = &refusal.over_budget {
+        lines.push(budget_lines(over, prepared));
+    }
+    format!(
+        "{}: nothing was written\n{}",
+        prepared.source.display(),
+        lines.join("\n")
+    )
 }
 
 fn budget_lines(over: &OverBudget, prepared: &Prepared) -> String {
@@ -423,8 +427,7 @@ fn budget_lines(over: &OverBudget, prepared: &Prepared) -> String {
         .map(|c| format!("{} ({})", c.name, human_bytes(c.bytes)))
         .collect();
     let mut lines = format!(
-        "the zip would be {} ({} bytes), over the upload limit of {} bytes; nothing was written\n\
-         largest: {}",
+        "the zip would be {} ({} bytes), over the upload limit of {} bytes\nlargest: {}",
         human_bytes(over.size),
         group_thousands(&over.size.to_string()),
         group_thousands(&over.limit.to_string()),

@@ -31,7 +31,7 @@ use serde::Serialize;
 
 use super::budget::OverBudget;
 use super::manifest::{FixRecord, MemberRecord};
-use super::{Packed, Prepared, Refusal};
+use super::{Packed, Prepared};
 use crate::dataset::Role;
 use crate::report::json::{JsonFinding, Tool};
 
@@ -114,17 +114,10 @@ impl<'a> DatasetDocument<'a> {
             (None, Some(_)) => Status::Refused,
             (None, None) => Status::Skipped,
         };
-        let refusal = prepared.refusal.as_ref().map(|r| match r {
-            Refusal::Errors { count, fixable } => RefusalDocument {
-                errors: *count,
-                fixable_errors: *fixable,
-                over_budget: None,
-            },
-            Refusal::OverBudget(over) => RefusalDocument {
-                errors: 0,
-                fixable_errors: 0,
-                over_budget: Some(over),
-            },
+        let refusal = prepared.refusal.as_ref().map(|r| RefusalDocument {
+            errors: r.errors,
+            fixable_errors: r.fixable,
+            over_budget: r.over_budget.as_ref(),
         });
         DatasetDocument {
             role: prepared.role(),

@@ -192,13 +192,15 @@ fn resolve_output(out: &Path) -> Result<PathBuf, PackError> {
     Ok(parent.join(name))
 }
 
-/// Why a dataset is not packed.
+/// Why a dataset is not packed: errors, a size over the limit, or both.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
+pub struct Refusal {
     /// Errors that would make the platform reject the zip (they are in the triage's `shown`).
-    Errors { count: usize, fixable: usize },
-    /// The zip would be larger than the upload limit.
-    OverBudget(OverBudget),
+    pub errors: usize,
+    /// How many of them `--fix` would mend, when it was not given.
+    pub fixable: usize,
+    /// Set when the zip would be larger than the upload limit.
+    pub over_budget: Option<OverBudget>,
 }
 
 /// A dataset checked, triaged, fixed, and laid out: ready to write, or refused.
@@ -239,14 +241,10 @@ pub fn prepare(path: &Path, options: &PackOptions) -> Result<Prepared, PackError
         limits,
         fixing: options.fix.is_some(),
     };
-    if prepared.triage.blocking > 0 {
-        prepared.refusal = Some(Refusal::Errors {
-            count: prepared.triage.blocking,
-            fixable: prepared.triage.fixable,
-        });
-        return Ok(prepared);
-    }
-    if let Some(settings) = options.fix {
+    let errors = prepared.triage.blocking;
+    // Fixes take time: not for a dataset refused anyway.
+    let fixing = options.fix.filter(|_| errors == 0);
+    if let Some(settings) = fixing {
         prepared.fixed = fix::run(
             &jobs,
             &prepared.report.dataset.source,
@@ -257,9 +255,15 @@ pub fn prepare(path: &Path, options: &PackOptions) -> Result<Prepared, PackError
     }
     prepared.members = archive_members(&mut prepared.report, &prepared.fixed);
     prepared.size = layout::archive_size(&planned(&prepared.members));
-    let unfixed = options.fix.is_none().then_some(jobs.as_slice());
-    prepared.refusal = budget::over_budget(&prepared.members, prepared.size, unfixed, limits)
-        .map(Refusal::OverBudget);
+    let unfixed = fixing.is_none().then_some(jobs.as_slice());
+    let over_budget = budget::over_budget(&prepared.members, prepared.size, unfixed, limits);
+    if errors > 0 || over_budget.is_some() {
+        prepared.refusal = Some(Refusal {
+            errors,
+            fixable: prepared.triage.fixable,
+            over_budget,
+        });
+    }
     Ok(prepared)
 }
 
