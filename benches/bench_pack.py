@@ -98,6 +98,19 @@ def main():
     b.run(ok_codes=(0,))
     print(f"\nMachine: {machine()}; output on the same file system as the dataset.")
     b.report(baseline="cp -r")
+    print(peak_rss_line(wanft, data, wanft_zip))
+
+
+def peak_rss_line(wanft, data, zip_path):
+    """The harness's peak RSS cannot go below the Python interpreter's (its children are forked
+    from it); GNU time, being small, measures wanft's own peak."""
+    if not shutil.which("time") and not os.path.exists("/usr/bin/time"):
+        return "wanft pack peak RSS: not measured (/usr/bin/time is missing)"
+    fresh(zip_path, zip_path + ".manifest.json")()
+    result = subprocess.run(["/usr/bin/time", "-f", "%M", wanft, "pack", data, "-o", zip_path, "-q"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True)
+    kib = int(result.stderr.strip().splitlines()[-1])
+    return f"wanft pack peak RSS (GNU time): {kib / 1024:.1f} MiB"
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@ use serde::Serialize;
 use super::fix::{Job, Limits, Target, fitted_size};
 use super::pipeline::Member;
 use crate::rules::media::MAX_SIDE;
-use crate::rules::size::ZIP_LIMIT;
+use crate::rules::size::{ZIP_LIMIT, ZIP_WARN};
+use crate::rules::{self, Finding, Location};
 
 /// How many of the largest members a refusal names.
 const LARGEST_SHOWN: usize = 5;
@@ -68,6 +69,18 @@ pub fn over_budget(
         limit: ZIP_LIMIT,
         largest,
         fix_estimate,
+    })
+}
+
+/// The warning for a zip of `size` bytes between 10^9 bytes and the limit, where "1 GB" read as
+/// 10^9 bytes would refuse it.
+pub fn near_limit(size: u64) -> Option<Finding> {
+    (size > ZIP_WARN && size <= ZIP_LIMIT).then(|| {
+        Finding::new(
+            &rules::size::ZIP_NEAR_LIMIT,
+            Location::dataset(),
+            format!("the zip will be {size} bytes, over {ZIP_WARN}"),
+        )
     })
 }
 
@@ -180,5 +193,16 @@ mod tests {
             ]
         );
         assert!(over_budget(&members[..5], 1_000_000_000, None, LIMITS).is_none());
+    }
+
+    #[test]
+    fn zips_between_a_billion_bytes_and_the_limit_are_warned_about() {
+        assert!(near_limit(ZIP_WARN).is_none());
+        assert_eq!(near_limit(ZIP_WARN + 1).unwrap().rule.code, "S006");
+        assert!(near_limit(ZIP_LIMIT).is_some());
+        assert!(
+            near_limit(ZIP_LIMIT + 1).is_none(),
+            "refused, not warned about"
+        );
     }
 }

@@ -257,6 +257,13 @@ pub fn prepare(path: &Path, options: &PackOptions) -> Result<Prepared, PackError
     prepared.size = layout::archive_size(&planned(&prepared.members));
     let unfixed = fixing.is_none().then_some(jobs.as_slice());
     let over_budget = budget::over_budget(&prepared.members, prepared.size, unfixed, limits);
+    if over_budget.is_none()
+        && let Some(warning) = budget::near_limit(prepared.size)
+    {
+        // The source's own size findings were set aside: this one is about the zip written.
+        prepared.triage.shown.push(warning);
+        prepared.triage.shown.finish();
+    }
     if errors > 0 || over_budget.is_some() {
         prepared.refusal = Some(Refusal {
             errors,
