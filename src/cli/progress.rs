@@ -43,7 +43,7 @@ impl wanft::progress::Progress for Bar {
         self.start(
             label,
             total,
-            "{msg:>14} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+            "{msg:>14} [{bar:18}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
         );
     }
 
