@@ -87,50 +87,19 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
         None => models::lookup(models::DEFAULT_MODEL).map_err(|e| anyhow!(e))?,
     };
     let jobs = jobs(args, &config)?;
-    let inputs: Vec<&Path> = jobs.iter().map(|j| j.dataset.as_path()).collect();
-    for job in &jobs {
-        pack::check_output(&job.output, &inputs, args.force)?;
-    }
-    if let [training, validation] = jobs.as_slice()
-        && training.output == validation.output
-    {
-        bail!(
-            "the training and validation zips would both be `{}`",
-            training.output.display()
-        );
-    }
+    guard_outputs(&jobs, args.force)?;
 
     let cancel = install_cancel_handler()?;
     let bar = Bar::new(!global.quiet && args.format == Format::Text);
     let fix_settings = args.fix.then(FixSettings::from_env);
-    let hyper = config.hyper_parameters.resolve(model);
-    let task = args.mode.or(config.dataset.mode);
-    let options_for = |role: Role| PackOptions {
-        check: CheckOptions {
-            model,
-            mode: match (task, role) {
-                (Some(task), role) => Some(ModeChoice::Exact(Mode { task, role })),
-                (None, Role::Validation) => Some(ModeChoice::Validation),
-                (None, Role::Training) => None,
-            },
-            trigger: args
-                .trigger
-                .clone()
-                .or_else(|| config.dataset.trigger.clone()),
-            max_pixels: args
-                .max_pixels
-                .or(config.hyper_parameters.max_pixels.map(u64::from)),
-            split: split_decimal(hyper.split),
-            max_split_val: u64::from(hyper.max_split_val_dataset_sample),
-            validation_given: jobs.len() > 1,
-            deep: false,
-            progress: &bar,
-        },
-        fix: fix_settings.as_ref(),
-        cancel: &cancel,
-    };
-    let options: Vec<PackOptions> = jobs.iter().map(|j| options_for(j.role)).collect();
-
+    let options: Vec<PackOptions> = jobs
+        .iter()
+        .map(|job| PackOptions {
+            check: check_options(args, &config, model, job.role, jobs.len() > 1, &bar),
+            fix: fix_settings.as_ref(),
+            cancel: &cancel,
+        })
+        .collect();
     let mut prepared = Vec::with_capacity(jobs.len());
     for (job, options) in jobs.iter().zip(&options) {
         let done = pack::prepare(&job.dataset, options)
@@ -147,9 +116,72 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
             packed.push(zip);
         }
     }
+    render(args.format, global, &prepared, &packed)?;
+    Ok(if packed.len() == prepared.len() {
+        Outcome::Clean
+    } else {
+        Outcome::Failed
+    })
+}
 
+/// Refuses outputs that exist (without --force), sit inside or on an input, or collide.
+fn guard_outputs(jobs: &[Job], force: bool) -> Result<()> {
+    let inputs: Vec<&Path> = jobs.iter().map(|j| j.dataset.as_path()).collect();
+    for job in jobs {
+        pack::check_output(&job.output, &inputs, force)?;
+    }
+    if let [training, validation] = jobs
+        && training.output == validation.output
+    {
+        bail!(
+            "the training and validation zips would both be `{}`",
+            training.output.display()
+        );
+    }
+    Ok(())
+}
+
+/// The checks of one set: flags first, then wanft.toml, then the model's defaults.
+fn check_options<'a>(
+    args: &PackArgs,
+    config: &Config,
+    model: &'static ModelProfile,
+    role: Role,
+    validation_given: bool,
+    bar: &'a Bar,
+) -> CheckOptions<'a> {
+    let hyper = config.hyper_parameters.resolve(model);
+    let task = args.mode.or(config.dataset.mode);
+    CheckOptions {
+        model,
+        mode: match (task, role) {
+            (Some(task), role) => Some(ModeChoice::Exact(Mode { task, role })),
+            (None, Role::Validation) => Some(ModeChoice::Validation),
+            (None, Role::Training) => None,
+        },
+        trigger: args
+            .trigger
+            .clone()
+            .or_else(|| config.dataset.trigger.clone()),
+        max_pixels: args
+            .max_pixels
+            .or(config.hyper_parameters.max_pixels.map(u64::from)),
+        split: split_decimal(hyper.split),
+        max_split_val: u64::from(hyper.max_split_val_dataset_sample),
+        validation_given,
+        deep: false,
+        progress: bar,
+    }
+}
+
+fn render(
+    format: Format,
+    global: &GlobalArgs,
+    prepared: &[Prepared],
+    packed: &[Packed],
+) -> Result<()> {
     let mut out = anstream::stdout().lock();
-    match args.format {
+    match format {
         Format::Json => {
             let datasets = prepared
                 .iter()
@@ -171,11 +203,7 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
     }
     out.flush()?;
-    Ok(if packed.len() == prepared.len() {
-        Outcome::Clean
-    } else {
-        Outcome::Failed
-    })
+    Ok(())
 }
 
 /// The datasets to pack: the command line's, else wanft.toml's.
