@@ -264,22 +264,22 @@ fn output_path(given: Option<&Path>, dataset: &Path, flag: &str) -> Result<PathB
             dataset.display()
         );
     }
-    let name = dataset
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_os_string()))
+    // `.` and `..` have no name of their own: use the folder's real name.
+    let named = match dataset.file_name() {
+        Some(_) => dataset.to_path_buf(),
+        None => dataset.canonicalize()?,
+    };
+    let mut file = named
+        .file_name()
         .ok_or_else(|| {
             anyhow!(
                 "cannot name a zip after `{}`; give {flag} OUT.zip",
                 dataset.display()
             )
-        })?;
-    let mut file = name;
+        })?
+        .to_os_string();
     file.push(".zip");
-    Ok(dataset
-        .canonicalize()?
-        .parent()
-        .map_or_else(|| PathBuf::from(&file), |dir| dir.join(&file)))
+    Ok(named.with_file_name(file))
 }
 
 /// Turns SIGINT and SIGTERM into a cancellation the pack notices within moments, removing its
