@@ -129,8 +129,9 @@ fn a_terminated_pack_cleans_up_after_itself() {
     let zip = scratch.zip("train.zip");
     let mut child = spawn_pack(&scratch, &fixture.root, &zip);
     wait_for_temp_file(&mut child, &scratch.out);
-    let kill = Process::new("kill")
-        .args(["-TERM", &child.id().to_string()])
+    // The shell's own `kill`: /bin/kill (procps) is not on every CI image.
+    let kill = Process::new("sh")
+        .args(["-c", &format!("kill -TERM {}", child.id())])
         .status()
         .unwrap();
     assert!(kill.success());
