@@ -245,6 +245,19 @@ fn fixes_are_cached_reproducible_and_the_same_from_a_zip() {
     let from_zip = scratch.zip("from-zip.zip");
     pack_fixed(&scratch.cache, &hand_made, &from_zip);
     assert_eq!(sha256_file(&from_zip), sha256_file(&first));
+
+    // The cache holds the six fixed copies and nothing else (no partial encodes, no copies of
+    // zip members made for ffmpeg).
+    let cached = pack_helpers::names_in(&scratch.cache.join("fixed"));
+    assert_eq!(cached.len(), 6, "{cached:?}");
+    for name in &cached {
+        let (key, ext) = name.split_once('.').unwrap();
+        assert!(
+            key.len() == 32 && key.chars().all(|c| c.is_ascii_hexdigit()),
+            "{name}"
+        );
+        assert!(["mp4", "png", "jpg"].contains(&ext), "{name}");
+    }
 }
 
 #[test]

@@ -24,6 +24,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::digest::digest_reader;
 use super::pipeline::Control;
+use super::staging::Staged;
 use super::writer::BUFFER_LEN;
 use crate::check::{CheckReport, Probed};
 use crate::dataset::Source;
@@ -404,11 +405,8 @@ impl Fixer<'_> {
             })
             .map_err(|e| self.cancelled_or(read_error(e)))?
         };
-        let file = self.cache.join(format!(
-            "{}.{}",
-            self.key(job, &content.sha256),
-            job.target.extension()
-        ));
+        let key = self.key(job, &content.sha256);
+        let file = self.cache.join(format!("{key}.{}", job.target.extension()));
         // A cached copy that does not read back as what it should be is made again.
         if let Ok(after) = probe_file(&file, job.target) {
             return Ok(self.record(job, file, after, true));
@@ -418,7 +416,10 @@ impl Fixer<'_> {
         let input = match entry.disk_path() {
             Some(path) => path,
             None => {
-                extracted = self.extract(job, entry).map_err(read_error)?;
+                let copy = self
+                    .cache
+                    .join(format!("{key}.source.{}", extension(&job.entry)));
+                extracted = self.extract(entry, &copy).map_err(read_error)?;
                 extracted.path()
             }
         };
@@ -453,30 +454,21 @@ impl Fixer<'_> {
         hex::encode(&Sha256::digest(material.as_bytes())[..16])
     }
 
-    fn extract(
-        &self,
-        job: &Job,
-        entry: &crate::dataset::Entry,
-    ) -> io::Result<tempfile::NamedTempFile> {
-        let mut temp = tempfile::Builder::new()
-            .prefix(".input-")
-            .suffix(&format!(".{}", extension(&job.entry)))
-            .tempfile_in(self.cache)?;
-        io::copy(&mut self.source.open_entry(entry)?, temp.as_file_mut())?;
-        Ok(temp)
+    /// A temporary copy of a zip member (removed when dropped; never committed).
+    fn extract(&self, entry: &crate::dataset::Entry, copy: &Path) -> io::Result<Staged> {
+        let staged = Staged::create(copy)?;
+        io::copy(&mut self.source.open_entry(entry)?, &mut staged.file())?;
+        Ok(staged)
     }
 
-    /// Encodes `input` into `file` (via a temporary file, so a cached copy is always whole).
+    /// Encodes `input` into `file`, staged like the zip itself, so a cached copy is always
+    /// whole and an interrupted encode leaves nothing the next run does not clear.
     fn encode(&self, job: &Job, input: &Path, file: &Path) -> Result<MediaFacts, FixError> {
         let cache_error = |source| FixError::Cache {
             path: self.cache.to_path_buf(),
             source,
         };
-        let partial = tempfile::Builder::new()
-            .prefix(".partial-")
-            .suffix(&format!(".{}", job.target.extension()))
-            .tempfile_in(self.cache)
-            .map_err(cache_error)?;
+        let partial = Staged::create(file).map_err(cache_error)?;
         let mut after = self.run_ffmpeg(job, input, partial.path(), job.trim)?;
         // A clip whose frame rate was unknown (another container) was cut by time, which can
         // keep one frame too many: cut it again by frames now that the rate is known.
@@ -494,7 +486,7 @@ impl Fixer<'_> {
                 Some(Trim::to(self.limits.max_seconds, fps)),
             )?;
         }
-        partial.persist(file).map_err(|e| cache_error(e.error))?;
+        partial.commit().map_err(cache_error)?;
         Ok(after)
     }
 
