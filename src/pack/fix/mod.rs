@@ -179,6 +179,8 @@ pub enum FixError {
         #[source]
         source: io::Error,
     },
+    #[error("ffmpeg does not run")]
+    FfmpegUnusable(#[source] io::Error),
     #[error("ffmpeg could not fix `{entry}`: {message}")]
     Ffmpeg { entry: String, message: String },
     #[error("interrupted")]
@@ -351,10 +353,7 @@ pub fn run(
         source,
     };
     fs::create_dir_all(cache).map_err(cache_error)?;
-    let ffmpeg_version = ffmpeg.version().map_err(|e| FixError::Ffmpeg {
-        entry: jobs[0].entry.clone(),
-        message: e.to_string(),
-    })?;
+    let ffmpeg_version = ffmpeg.version().map_err(FixError::FfmpegUnusable)?;
     let fixer = Fixer {
         ffmpeg,
         ffmpeg_version,
