@@ -5,6 +5,11 @@
 pub trait Progress: Sync {
     /// A new phase starts; `total` is in the phase's unit (files, bytes).
     fn begin(&self, _label: &str, _total: u64) {}
+    /// A new phase counted in bytes (drawn with sizes, rate and time left); by default the
+    /// same as [`Progress::begin`].
+    fn begin_bytes(&self, label: &str, total: u64) {
+        self.begin(label, total);
+    }
     /// `n` more units are done.
     fn advance(&self, _n: u64) {}
     /// The phase is over.

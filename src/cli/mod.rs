@@ -9,9 +9,11 @@ mod files;
 mod generate;
 mod init;
 mod jobs;
+mod pack;
 mod plan;
 mod progress;
 mod rules;
+mod status;
 mod transfer;
 mod upload;
 
@@ -76,6 +78,8 @@ pub enum Command {
     Plan(Box<plan::PlanArgs>),
     /// Write a commented wanft.toml into the current folder.
     Init(init::InitArgs),
+    /// Check a dataset and write its upload zip: deterministic, verified, never half-written.
+    Pack(Box<pack::PackArgs>),
     /// Serve the DashScope fine-tuning API locally, for offline tests and CI.
     Emulator(emulator::EmulatorArgs),
     /// Check a dataset zip and upload it once (streamed, retried, remembered).
@@ -104,6 +108,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => rules::run_explain(args),
         Command::Plan(args) => plan::run(args, &cli.global),
         Command::Init(args) => init::run(args, &cli.global),
+        Command::Pack(args) => pack::run(args, &cli.global),
         Command::Emulator(args) => emulator::run(args),
         Command::Upload(args) => upload::run(args, &cli.global),
         Command::Files(args) => files::run(args, &cli.global),

@@ -17,15 +17,13 @@ impl Bar {
             enabled,
         }
     }
-}
 
-impl wanft::progress::Progress for Bar {
-    fn begin(&self, label: &str, total: u64) {
+    fn start(&self, label: &str, total: u64, template: &str) {
         if !self.enabled {
             return;
         }
         let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-        let style = ProgressStyle::with_template("{msg:>14} [{bar:30}] {pos}/{len} {elapsed}")
+        let style = ProgressStyle::with_template(template)
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> ");
         bar.set_style(style);
@@ -33,6 +31,20 @@ impl wanft::progress::Progress for Bar {
         if let Ok(mut slot) = self.bar.lock() {
             *slot = Some(bar);
         }
+    }
+}
+
+impl wanft::progress::Progress for Bar {
+    fn begin(&self, label: &str, total: u64) {
+        self.start(label, total, "{msg:>14} [{bar:30}] {pos}/{len} {elapsed}");
+    }
+
+    fn begin_bytes(&self, label: &str, total: u64) {
+        self.start(
+            label,
+            total,
+            "{msg:>14} [{bar:18}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+        );
     }
 
     fn advance(&self, n: u64) {

@@ -6,9 +6,11 @@
 
 use std::env;
 use std::ffi::{OsStr, OsString};
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Environment variable naming the ffmpeg binary to use instead of the one on `PATH`.
 pub const FFMPEG_ENV: &str = "WANFT_FFMPEG";
@@ -121,36 +123,101 @@ impl Ffmpeg {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let output = Command::new(&self.path)
-            .args(args)
-            .stdin(Stdio::null())
+        let output = self
+            .command(args)
             .output()
-            .map_err(|e| {
-                if e.kind() == io::ErrorKind::NotFound {
-                    io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!(
-                            "ffmpeg not found at {}: install ffmpeg or set {FFMPEG_ENV} to its path",
-                            self.path.display()
-                        ),
-                    )
-                } else {
-                    io::Error::new(
-                        e.kind(),
-                        format!("could not run {}: {e}", self.path.display()),
-                    )
-                }
-            })?;
+            .map_err(|e| self.spawn_error(e))?;
         Ok(RunOutput {
             status: output.status,
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         })
     }
+
+    /// Like [`Ffmpeg::run`], but kills ffmpeg as soon as `cancel` is set and then returns an
+    /// `Interrupted` error, so that a long encode does not outlive a Ctrl-C or SIGTERM sent to
+    /// wanft alone.
+    pub fn run_cancellable<I, S>(&self, args: I, cancel: &AtomicBool) -> io::Result<RunOutput>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut child = self
+            .command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_error(e))?;
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        // The pipes are drained on their own threads so that a chatty ffmpeg never blocks on a
+        // full pipe while this thread watches the flag.
+        std::thread::scope(|scope| {
+            let stdout = scope.spawn(|| read_all(stdout));
+            let stderr = scope.spawn(|| read_all(stderr));
+            let status = loop {
+                if let Some(status) = child.try_wait()? {
+                    break status;
+                }
+                if cancel.load(Ordering::Relaxed) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(io::Error::new(
+                        io::ErrorKind::Interrupted,
+                        "cancelled; ffmpeg was stopped",
+                    ));
+                }
+                std::thread::sleep(CANCEL_POLL);
+            };
+            Ok(RunOutput {
+                status,
+                stdout: stdout.join().unwrap_or_default(),
+                stderr: stderr.join().unwrap_or_default(),
+            })
+        })
+    }
+
+    fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(&self.path);
+        command.args(args).stdin(Stdio::null());
+        command
+    }
+
+    fn spawn_error(&self, e: io::Error) -> io::Error {
+        if e.kind() == io::ErrorKind::NotFound {
+            io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "ffmpeg not found at {}: install ffmpeg or set {FFMPEG_ENV} to its path",
+                    self.path.display()
+                ),
+            )
+        } else {
+            io::Error::new(
+                e.kind(),
+                format!("could not run {}: {e}", self.path.display()),
+            )
+        }
+    }
+}
+
+/// How often [`Ffmpeg::run_cancellable`] looks at the cancellation flag.
+const CANCEL_POLL: Duration = Duration::from_millis(20);
+
+fn read_all(pipe: Option<impl Read>) -> String {
+    let mut bytes = Vec::new();
+    if let Some(mut pipe) = pipe {
+        let _ = pipe.read_to_end(&mut bytes);
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// `file:` keeps ffmpeg from reading a name such as `concat:a|b` or `http://…` as a protocol.
-fn file_url(file: &Path) -> OsString {
+pub fn file_url(file: &Path) -> OsString {
     let mut url = OsString::from("file:");
     url.push(file.as_os_str());
     url
@@ -270,6 +337,23 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::NotFound);
         assert!(error.to_string().contains(FFMPEG_ENV), "{error}");
         assert!(missing.decode_check(Path::new("clip.mp4")).is_err());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cancelled_run_stops_the_process() {
+        // A stand-in that would run for a minute: cancellation must not wait for it.
+        let dir = dir_with_executable("slow");
+        std::fs::write(dir.path().join("slow"), "#!/bin/sh\nexec sleep 60\n").unwrap();
+        let slow = Ffmpeg::at(dir.path().join("slow"));
+        let cancel = AtomicBool::new(true);
+        let error = slow.run_cancellable(["x"], &cancel).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::Interrupted);
+        let fine = Ffmpeg::at("/bin/echo")
+            .run_cancellable(["hello"], &AtomicBool::new(false))
+            .unwrap();
+        assert!(fine.status.success());
+        assert_eq!(fine.stdout, "hello\n");
     }
 
     #[test]

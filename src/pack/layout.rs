@@ -107,6 +107,176 @@ pub fn archive_size(members: &[PlannedMember]) -> u64 {
     offset.saturating_add(central).saturating_add(end)
 }
 
+// ---------------------------------------------------------------------------------------------
+// Header bytes. Every field that could vary between runs or machines is fixed here.
+
+/// DOS date of every member: 1980-01-01, the earliest date a zip can hold.
+pub const DOS_DATE: u16 = (1 << 5) | 1;
+/// DOS time of every member: 00:00:00.
+pub const DOS_TIME: u16 = 0;
+/// "Version made by": Unix (3) in the high byte, so that readers honour the permissions below;
+/// zip specification 4.5, the first with Zip64.
+pub const VERSION_MADE_BY: u16 = (3 << 8) | 45;
+/// Unix mode of every member: a regular file, `rw-r--r--`.
+pub const UNIX_MODE: u32 = 0o100644;
+
+const LOCAL_SIGNATURE: u32 = 0x0403_4b50;
+const CENTRAL_SIGNATURE: u32 = 0x0201_4b50;
+const END_SIGNATURE: u32 = 0x0605_4b50;
+const ZIP64_END_SIGNATURE: u32 = 0x0606_4b50;
+const ZIP64_LOCATOR_SIGNATURE: u32 = 0x0706_4b50;
+const ZIP64_EXTRA_ID: u16 = 0x0001;
+/// General purpose flag bit 11: the name is UTF-8.
+const FLAG_UTF8: u16 = 1 << 11;
+
+/// Whether any header of the member at `local_offset` uses Zip64 fields.
+fn member_uses_zip64(m: &PlannedMember, local_offset: u64) -> bool {
+    local_needs_zip64(m) || local_offset >= U32_LIMIT
+}
+
+/// "Version needed to extract": 1.0 for stored data, 2.0 for deflate, 4.5 with Zip64 fields.
+pub fn version_needed(m: &PlannedMember, local_offset: u64) -> u16 {
+    if member_uses_zip64(m, local_offset) {
+        45
+    } else {
+        match m.method {
+            Method::Stored => 10,
+            Method::Deflated => 20,
+        }
+    }
+}
+
+fn flags(m: &PlannedMember) -> u16 {
+    if m.name.is_ascii() { 0 } else { FLAG_UTF8 }
+}
+
+/// A 32-bit field, or the Zip64 marker when the value lives in the extra field.
+fn u32_or_marker(value: u64) -> u32 {
+    u32::try_from(value)
+        .ok()
+        .filter(|&v| u64::from(v) < U32_LIMIT)
+        .unwrap_or(u32::MAX)
+}
+
+/// A 16-bit length field. Names and extra fields are far below the limit (member names come
+/// from data.jsonl paths, which are bounded by its size); saturating keeps the function total.
+fn u16_len(len: usize) -> u16 {
+    u16::try_from(len).unwrap_or(u16::MAX)
+}
+
+/// The fields a local and a central header share, from "version needed" to the name length.
+/// `size_field` maps each size to what its 32-bit field holds.
+fn common_fields(
+    out: &mut Vec<u8>,
+    m: &PlannedMember,
+    crc32: u32,
+    local_offset: u64,
+    size_field: impl Fn(u64) -> u32,
+) {
+    out.extend_from_slice(&version_needed(m, local_offset).to_le_bytes());
+    out.extend_from_slice(&flags(m).to_le_bytes());
+    out.extend_from_slice(&m.method.code().to_le_bytes());
+    out.extend_from_slice(&DOS_TIME.to_le_bytes());
+    out.extend_from_slice(&DOS_DATE.to_le_bytes());
+    out.extend_from_slice(&crc32.to_le_bytes());
+    out.extend_from_slice(&size_field(m.compressed_size).to_le_bytes());
+    out.extend_from_slice(&size_field(m.uncompressed_size).to_le_bytes());
+    out.extend_from_slice(&u16_len(m.name.len()).to_le_bytes());
+}
+
+/// The local file header of `m` (placed at `local_offset`), exactly [`local_header_len`] bytes.
+pub fn local_header(m: &PlannedMember, crc32: u32, local_offset: u64) -> Vec<u8> {
+    let mut out = Vec::with_capacity(local_header_len(m) as usize);
+    out.extend_from_slice(&LOCAL_SIGNATURE.to_le_bytes());
+    // A local Zip64 field holds both sizes, so both 32-bit fields then say "see Zip64".
+    let zip64_sizes = local_needs_zip64(m);
+    common_fields(&mut out, m, crc32, local_offset, |v| {
+        if zip64_sizes {
+            u32::MAX
+        } else {
+            u32_or_marker(v)
+        }
+    });
+    let extra_len = if local_needs_zip64(m) { 20u16 } else { 0 };
+    out.extend_from_slice(&extra_len.to_le_bytes());
+    out.extend_from_slice(m.name.as_bytes());
+    if local_needs_zip64(m) {
+        out.extend_from_slice(&ZIP64_EXTRA_ID.to_le_bytes());
+        out.extend_from_slice(&16u16.to_le_bytes());
+        out.extend_from_slice(&m.uncompressed_size.to_le_bytes());
+        out.extend_from_slice(&m.compressed_size.to_le_bytes());
+    }
+    out
+}
+
+/// The central directory header of `m`, exactly [`central_header_len`] bytes.
+pub fn central_header(m: &PlannedMember, crc32: u32, local_offset: u64) -> Vec<u8> {
+    let zip64 = central_zip64_fields(m, local_offset);
+    let mut out = Vec::with_capacity(central_header_len(m, local_offset) as usize);
+    out.extend_from_slice(&CENTRAL_SIGNATURE.to_le_bytes());
+    out.extend_from_slice(&VERSION_MADE_BY.to_le_bytes());
+    // Here only the fields that overflow move to the Zip64 field.
+    common_fields(&mut out, m, crc32, local_offset, u32_or_marker);
+    let extra_len = if zip64.is_empty() {
+        0
+    } else {
+        4 + 8 * zip64.len()
+    };
+    out.extend_from_slice(&u16_len(extra_len).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment length
+    out.extend_from_slice(&0u16.to_le_bytes()); // disk number start
+    out.extend_from_slice(&0u16.to_le_bytes()); // internal attributes
+    out.extend_from_slice(&(UNIX_MODE << 16).to_le_bytes());
+    out.extend_from_slice(&u32_or_marker(local_offset).to_le_bytes());
+    out.extend_from_slice(m.name.as_bytes());
+    if !zip64.is_empty() {
+        out.extend_from_slice(&ZIP64_EXTRA_ID.to_le_bytes());
+        out.extend_from_slice(&u16_len(8 * zip64.len()).to_le_bytes());
+        for value in zip64 {
+            out.extend_from_slice(&value.to_le_bytes());
+        }
+    }
+    out
+}
+
+/// The records after the central directory: the Zip64 end record and locator when
+/// [`needs_zip64_end`], then the classic end record without a comment.
+pub fn end_records(entries: u64, central_offset: u64, central_size: u64) -> Vec<u8> {
+    let mut out =
+        Vec::with_capacity((ZIP64_END_RECORD_LEN + ZIP64_LOCATOR_LEN + END_RECORD_LEN) as usize);
+    if needs_zip64_end(entries, central_offset, central_size) {
+        let zip64_end_offset = central_offset.saturating_add(central_size);
+        out.extend_from_slice(&ZIP64_END_SIGNATURE.to_le_bytes());
+        // Size of the record after this field.
+        out.extend_from_slice(&(ZIP64_END_RECORD_LEN - 12).to_le_bytes());
+        out.extend_from_slice(&VERSION_MADE_BY.to_le_bytes());
+        out.extend_from_slice(&45u16.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes()); // this disk
+        out.extend_from_slice(&0u32.to_le_bytes()); // disk of the central directory
+        out.extend_from_slice(&entries.to_le_bytes());
+        out.extend_from_slice(&entries.to_le_bytes());
+        out.extend_from_slice(&central_size.to_le_bytes());
+        out.extend_from_slice(&central_offset.to_le_bytes());
+        out.extend_from_slice(&ZIP64_LOCATOR_SIGNATURE.to_le_bytes());
+        out.extend_from_slice(&0u32.to_le_bytes()); // disk of the Zip64 end record
+        out.extend_from_slice(&zip64_end_offset.to_le_bytes());
+        out.extend_from_slice(&1u32.to_le_bytes()); // number of disks
+    }
+    let entry_count = u16::try_from(entries)
+        .ok()
+        .filter(|&n| u64::from(n) < U16_LIMIT)
+        .unwrap_or(u16::MAX);
+    out.extend_from_slice(&END_SIGNATURE.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // this disk
+    out.extend_from_slice(&0u16.to_le_bytes()); // disk of the central directory
+    out.extend_from_slice(&entry_count.to_le_bytes());
+    out.extend_from_slice(&entry_count.to_le_bytes());
+    out.extend_from_slice(&u32_or_marker(central_size).to_le_bytes());
+    out.extend_from_slice(&u32_or_marker(central_offset).to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes()); // comment length
+    out
+}
+
 /// Encodes a text member (data.jsonl): raw deflate at a fixed level, or stored when deflate
 /// would not make it smaller. The same bytes in give the same bytes out on every machine.
 pub fn encode_text(bytes: &[u8]) -> (Method, Vec<u8>) {
@@ -190,6 +360,60 @@ mod tests {
             .map(|m| local_header_len(m) + central_header_len(m, 0))
             .sum();
         assert_eq!(archive_size(&many), classic + 22 + 56 + 20);
+    }
+
+    #[test]
+    fn encoded_headers_have_the_lengths_the_sizes_predict() {
+        let limit = U32_LIMIT;
+        let members = [
+            PlannedMember::stored("a.mp4", 10),
+            PlannedMember::stored("dir/big.mp4", limit),
+            PlannedMember::stored("huge.mp4", 5 << 30),
+            PlannedMember {
+                name: "data.jsonl".into(),
+                method: Method::Deflated,
+                compressed_size: 10,
+                uncompressed_size: limit + 7,
+            },
+        ];
+        for m in &members {
+            for offset in [0, limit - 1, limit, 6 << 30] {
+                assert_eq!(local_header(m, 0, offset).len() as u64, local_header_len(m));
+                assert_eq!(
+                    central_header(m, 0, offset).len() as u64,
+                    central_header_len(m, offset),
+                    "{m:?} at {offset}"
+                );
+            }
+        }
+        for (entries, offset, size) in [(1, 0, 46), (U16_LIMIT, 0, 46), (3, limit, 46)] {
+            let zip64 = needs_zip64_end(entries, offset, size);
+            let expected = END_RECORD_LEN
+                + if zip64 {
+                    ZIP64_END_RECORD_LEN + ZIP64_LOCATOR_LEN
+                } else {
+                    0
+                };
+            assert_eq!(end_records(entries, offset, size).len() as u64, expected);
+        }
+    }
+
+    #[test]
+    fn headers_fix_every_field_that_could_vary() {
+        let m = PlannedMember::stored("a.mp4", 10);
+        let local = local_header(&m, 0xdead_beef, 0);
+        assert_eq!(&local[..4], b"PK\x03\x04");
+        assert_eq!(u16::from_le_bytes([local[10], local[11]]), DOS_TIME);
+        assert_eq!(u16::from_le_bytes([local[12], local[13]]), 0x21); // 1980-01-01
+        assert_eq!(&local[14..18], &0xdead_beefu32.to_le_bytes());
+        let central = central_header(&m, 0xdead_beef, 0);
+        assert_eq!(u16::from_le_bytes([central[4], central[5]]) >> 8, 3); // made by Unix
+        assert_eq!(
+            u32::from_le_bytes([central[38], central[39], central[40], central[41]]) >> 16,
+            0o100644
+        );
+        // The same member at the same place always encodes to the same bytes.
+        assert_eq!(central, central_header(&m, 0xdead_beef, 0));
     }
 
     #[test]
