@@ -317,7 +317,7 @@ fn errors_refuse_the_pack_as_check_reports_them() {
         .arg(&zip)
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("P001 file-not-found"))
+        .stdout(predicate::str::contains("error[P001]"))
         .stdout(predicate::str::contains("clip05.mp4"))
         .stdout(predicate::str::contains("Refused"));
     assert!(names_in(&scratch.out).is_empty(), "nothing may be written");

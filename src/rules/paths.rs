@@ -194,7 +194,7 @@ pub const RULES: &[&Rule] = &[
     &DUPLICATE_MEMBER,
 ];
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::dataset::{Dataset, EntryKind, PathField, SourceKind, is_debris_path, member_name};
 use crate::models::TaskType;
@@ -239,10 +239,19 @@ impl References {
 pub fn check(dataset: &Dataset, findings: &mut Findings) -> References {
     let index = FuzzyIndex::new(dataset);
     let mut items = Vec::new();
+    let mut misses = Vec::new();
     for (i, sample) in dataset.samples.iter().enumerate() {
         let location = dataset.location_of(sample);
         for (field, written) in sample.paths() {
-            let entry = resolve(dataset, &index, field, written, &location, findings);
+            let entry = resolve(
+                dataset,
+                &index,
+                field,
+                written,
+                &location,
+                findings,
+                &mut misses,
+            );
             items.push(Reference {
                 sample: i,
                 field,
@@ -252,6 +261,21 @@ pub fn check(dataset: &Dataset, findings: &mut Findings) -> References {
         }
     }
     let references = References { items };
+    // "Did you mean" only offers files that no line uses already.
+    let used: HashSet<&str> = references
+        .iter()
+        .filter_map(|r| r.entry.as_deref())
+        .collect();
+    for (finding, name) in misses {
+        let finding = match index.similar(&name, &used) {
+            Some(found) => {
+                let shown = found.strip_prefix(dataset.layout.base()).unwrap_or(found);
+                finding.hint(format!("did you mean {shown}?"))
+            }
+            None => finding,
+        };
+        findings.push(finding);
+    }
     check_reuse(dataset, &references, findings);
     check_entries(dataset, &references, findings);
     check_subfolders(dataset, &references, findings);
@@ -265,6 +289,7 @@ fn resolve(
     written: &str,
     location: &Location,
     findings: &mut Findings,
+    misses: &mut Vec<(Finding, String)>,
 ) -> Option<String> {
     let report = |findings: &mut Findings, rule: &'static Rule, msg: String| {
         findings.push(Finding::new(rule, location.clone(), msg));
@@ -379,15 +404,17 @@ fn resolve(
             location.clone(),
             format!("`{key}` names a missing file: {written}"),
         );
-        if let Some(found) = index.same_file_name(&name) {
-            f = f.hint(format!(
-                "a file of that name is at {}; paths are relative to the dataset root",
-                show(found)
-            ));
-        } else if let Some(found) = index.similar(&name) {
-            f = f.hint(format!("did you mean {}?", show(found)));
+        match index.same_file_name(&name) {
+            Some(found) => {
+                f = f.hint(format!(
+                    "a file of that name is at {}; paths are relative to the dataset root",
+                    show(found)
+                ));
+                findings.push(f);
+            }
+            // Near names are looked for once every reference is resolved.
+            None => misses.push((f, name)),
         }
-        findings.push(f);
     }
     None
 }
@@ -521,7 +548,7 @@ impl<'a> FuzzyIndex<'a> {
     /// A file in the same folder with the same extension whose name is one or two edits away
     /// (`clip3.mp4` for `clip03.mp4`). Only the first misses get a suggestion, so that a
     /// manifest of a million wrong paths stays linear.
-    fn similar(&self, name: &str) -> Option<&'a str> {
+    fn similar(&self, name: &str, used: &HashSet<&str>) -> Option<&'a str> {
         const SUGGESTIONS: usize = 200;
         if self.suggestions.get() >= SUGGESTIONS {
             return None;
@@ -533,7 +560,7 @@ impl<'a> FuzzyIndex<'a> {
             .iter()
             .filter(|candidate| {
                 let (cdir, cfile) = candidate.rsplit_once('/').unwrap_or(("", candidate));
-                cdir == dir && extension(cfile) == ext
+                cdir == dir && extension(cfile) == ext && !used.contains(*candidate)
             })
             .map(|candidate| {
                 let cfile = candidate.rsplit('/').next().unwrap_or(candidate);
