@@ -9,8 +9,10 @@ Every benchmark in this folder uses it the same way:
     b.run()            # rounds interleave the commands, so machine noise hits all alike
     b.report(baseline="ffprobe loop")
 
-Wall time is measured around each process; peak memory is the largest resident set of the
-process or any of its children (wait4's ru_maxrss). Medians, because the machines are shared.
+Wall time is measured around each process. Peak memory is the largest resident set (VmHWM) of
+the process or of any of its descendants, polled from /proc while it runs: wait4's ru_maxrss
+would count the Python interpreter the child was forked from. Medians, because the machines are
+shared.
 """
 
 import os
@@ -18,6 +20,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
@@ -38,14 +41,17 @@ class Bench:
         if setup:
             setup()
         full_env = dict(os.environ, **(env or {}))
-        start = time.perf_counter()
-        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=full_env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode(errors="replace")
-        proc.stderr.close()
-        return elapsed, usage.ru_maxrss, proc.returncode, err
+        with tempfile.TemporaryFile() as err_file:
+            start = time.perf_counter()
+            proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err_file, env=full_env)
+            peak = 0
+            while proc.poll() is None:
+                peak = max(peak, _tree_hwm_kib(proc.pid))
+                time.sleep(0.01)
+            elapsed = time.perf_counter() - start
+            err_file.seek(0)
+            err = err_file.read().decode(errors="replace")
+        return elapsed, peak, proc.returncode, err
 
     def run(self, ok_codes=(0, 1)):
         for round_no in range(self.warmup + self.repeat):
@@ -78,6 +84,25 @@ class Bench:
                 row += f" {self.median(name) / self.median(ref):.2f} |"
             print(row)
         print()
+
+
+def _tree_hwm_kib(pid):
+    """Largest VmHWM (KiB) among `pid` and its descendants; 0 for processes already gone."""
+    peak, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            with open(f"/proc/{p}/status") as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        peak = max(peak, int(line.split()[1]))
+                        break
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as f:
+                    stack.extend(int(c) for c in f.read().split())
+        except (OSError, ValueError):
+            continue
+    return peak
 
 
 def require(*tools):

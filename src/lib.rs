@@ -12,6 +12,7 @@
 //! ```
 
 pub mod api;
+pub mod cache;
 pub mod check;
 pub mod config;
 pub mod dataset;

@@ -308,6 +308,24 @@ pub static MODELS: &[ModelProfile] = &[
     },
 ];
 
+/// Limits of the video synthesis endpoints that hold for every model (spec §6.18, §6.19). The
+/// client checks requests against them before sending; the emulator refuses what breaks them.
+pub mod synthesis {
+    use std::ops::RangeInclusive;
+
+    /// Width and height of an input image, each, in pixels.
+    pub const IMAGE_SIDE_PIXELS: RangeInclusive<u32> = 240..=8000;
+    pub const MAX_NEGATIVE_PROMPT_CHARS: usize = 500;
+    pub const MAX_SEED: u32 = 2_147_483_647;
+    /// Sent explicitly on every call (the platform's default differs between revisions).
+    pub const DEFAULT_RESOLUTION: &str = "720P";
+    /// The first+last-frame endpoint has fixed limits of its own, whatever the model.
+    pub const KF2V_MAX_IMAGE_BYTES: u64 = 10 * super::MIB;
+    pub const KF2V_DURATION: u32 = 5;
+    pub const KF2V_MAX_PROMPT_CHARS: usize = 800;
+    pub const KF2V_RESOLUTIONS: [&str; 2] = ["480P", "720P"];
+}
+
 /// Looks a model up by its exact name.
 pub fn find(name: &str) -> Option<&'static ModelProfile> {
     MODELS.iter().find(|m| m.name == name)

@@ -7,13 +7,14 @@ mod api_support;
 use std::time::Duration;
 
 use api_support::{config, example_zip, sha256_of, start};
-use serde_json::json;
+use std::sync::atomic::AtomicBool;
 use wanft::api::Client;
 use wanft::api::files;
 use wanft::api::ledger::Ledger;
 use wanft::api::upload::{DigestSource, UploadReport, ZipUpload, upload_zip};
-use wanft::api::zip_digest::manifest_path;
-use wanft::models::Region;
+use wanft::check::CheckOptions;
+use wanft::models::{self, Region};
+use wanft::pack::{self, PackOptions};
 use wanft::progress::Silent;
 
 async fn upload(
@@ -103,17 +104,30 @@ async fn the_same_bytes_elsewhere_are_recognised() {
     );
     assert_eq!(report.id, first.id);
 
-    // A copy with a pack manifest: its digest is trusted, nothing is hashed.
-    let packed = dir.path().join("packed.zip");
-    std::fs::copy(&zip, &packed).unwrap();
-    let manifest = json!({ "zip": { "sha256": first.sha256, "size": first.bytes } });
-    std::fs::write(manifest_path(&packed), manifest.to_string()).unwrap();
-    let report = upload(&client, &packed, &mut ledger, false).await;
-    assert_eq!(
-        (report.reused, report.digest_source),
-        (true, DigestSource::PackManifest)
-    );
     assert_eq!(emu.file_count().await, 1);
+
+    // A zip made by `wanft pack`: the digest of its manifest is trusted, nothing is hashed.
+    let packed = dir.path().join("packed.zip");
+    let cancel = AtomicBool::new(false);
+    let options = PackOptions {
+        check: CheckOptions::new(models::find(models::DEFAULT_MODEL).unwrap()),
+        fix: None,
+        cancel: &cancel,
+    };
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/i2v-train");
+    let written = pack::prepare(&example, &options)
+        .and_then(|p| p.write(&packed, &options))
+        .expect("pack");
+    assert_eq!(written.manifest.archive.sha256, sha256_of(&packed));
+    for reused in [false, true] {
+        let report = upload(&client, &packed, &mut ledger, false).await;
+        assert_eq!(
+            (report.reused, report.digest_source),
+            (reused, DigestSource::PackManifest)
+        );
+        assert_eq!(report.sha256, sha256_of(&packed));
+    }
+    assert_eq!(emu.file_count().await, 2);
 }
 
 #[tokio::test]

@@ -114,11 +114,39 @@ fn datasets_the_platform_would_reject_are_not_uploaded() {
     assert!(stderr.contains("refusing to upload"), "{stderr}");
     assert_eq!(cli.file_count(), 0);
 
-    let (_, stderr) = cli.run(cli.wanft(REGION, &["upload", dir.to_str().unwrap()]), 2);
-    assert!(
-        stderr.contains("pack the folder first with `wanft pack`"),
-        "{stderr}"
+    // The folder itself is packed first, and refused for the same reason.
+    let (stdout, stderr) = cli.run(cli.wanft(REGION, &["upload", dir.to_str().unwrap()]), 1);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("P001"), "{stderr}");
+    assert!(stderr.contains("refusing to upload"), "{stderr}");
+    assert_eq!(cli.file_count(), 0);
+}
+
+#[test]
+fn a_folder_is_packed_then_uploaded_once() {
+    let cli = Cli::start(frozen_clock());
+    let folder = std::path::Path::new(cli_api_support::common::ROOT).join("examples/i2v-train");
+    let folder = folder.to_str().unwrap();
+    let first = cli.json(cli.wanft(REGION, &["upload", folder]));
+    assert_eq!(first["reused"], false);
+    // The zip pack wrote, with its manifest, sits in the cache; its digest is the upload's.
+    let packed: Vec<_> = std::fs::read_dir(cli.cache.path().join("packed"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "zip"))
+        .collect();
+    assert_eq!(packed.len(), 1, "{packed:?}");
+    let bytes = std::fs::read(&packed[0]).unwrap();
+    assert_eq!(first["bytes"], bytes.len() as u64);
+    use sha2::Digest as _;
+    assert_eq!(first["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
+    // Packing is deterministic: the second upload of the folder is the same zip, skipped.
+    let second = cli.json(cli.wanft(REGION, &["upload", folder]));
+    assert_eq!(
+        (second["reused"].clone(), second["id"].clone()),
+        (true.into(), first["id"].clone())
     );
+    assert_eq!(cli.file_count(), 1);
 }
 
 #[test]

@@ -8,15 +8,9 @@ use super::client::{Call, Client};
 use super::create::{self, Creation, Found};
 use super::error::ApiError;
 use super::status::status_enum;
-use crate::models::{ModelProfile, TaskType};
+use crate::models::{self, ModelProfile, TaskType, synthesis};
 
-const MIB: u64 = 1024 * 1024;
-/// `negative_prompt` limit of both endpoints.
-pub const MAX_NEGATIVE_PROMPT_CHARS: usize = 500;
-/// Highest `parameters.seed`.
-pub const MAX_SEED: u32 = 2_147_483_647;
-/// Resolution sent when none is chosen (Tool default, spec §3).
-pub const DEFAULT_RESOLUTION: &str = "720P";
+pub use crate::models::synthesis::{DEFAULT_RESOLUTION, MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED};
 
 /// The two synthesis endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -64,34 +58,39 @@ pub struct InferenceRules {
     pub max_prompt_chars: usize,
 }
 
-const TWO_TO_FIFTEEN: [u32; 14] = [2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15];
-
 impl InferenceRules {
     /// The rules of `endpoint` for deployments of `base` (unknown base: only the endpoint's).
     pub fn of(endpoint: Endpoint, base: Option<&ModelProfile>) -> Self {
         match endpoint {
             Endpoint::Kf2v => InferenceRules {
-                max_image_bytes: 10 * MIB,
-                durations: &[5],
-                resolutions: &["480P", "720P"],
-                max_prompt_chars: 800,
+                max_image_bytes: synthesis::KF2V_MAX_IMAGE_BYTES,
+                durations: &[synthesis::KF2V_DURATION],
+                resolutions: &synthesis::KF2V_RESOLUTIONS,
+                max_prompt_chars: synthesis::KF2V_MAX_PROMPT_CHARS,
             },
-            Endpoint::I2v => {
-                let name = base.map_or("", |m| m.name);
-                let (max_image_bytes, durations): (u64, &'static [u32]) = match name {
-                    "wan2.2-i2v-flash" | "wan2.2-kf2v-flash" => (10 * MIB, &[5]),
-                    "wan2.5-i2v-preview" => (20 * MIB, &[5, 10]),
-                    "" => (20 * MIB, &[]),
-                    // wan2.6 as documented; wan2.7 is undocumented and assumed to match it.
-                    _ => (20 * MIB, &TWO_TO_FIFTEEN),
-                };
-                InferenceRules {
-                    max_image_bytes,
-                    durations,
-                    resolutions: base.map_or(&[], |m| m.lora_resolutions),
-                    max_prompt_chars: base.map_or(1500, |m| m.max_prompt_chars),
-                }
-            }
+            Endpoint::I2v => match base {
+                Some(m) => InferenceRules {
+                    max_image_bytes: m.max_input_image_bytes,
+                    durations: m.lora_durations,
+                    resolutions: m.lora_resolutions,
+                    max_prompt_chars: m.max_prompt_chars,
+                },
+                // Unknown base model: the endpoint's own limits only.
+                None => InferenceRules {
+                    max_image_bytes: models::MODELS
+                        .iter()
+                        .map(|m| m.max_input_image_bytes)
+                        .max()
+                        .unwrap_or(0),
+                    durations: &[],
+                    resolutions: &[],
+                    max_prompt_chars: models::MODELS
+                        .iter()
+                        .map(|m| m.max_prompt_chars)
+                        .max()
+                        .unwrap_or(0),
+                },
+            },
         }
     }
 }
@@ -370,7 +369,7 @@ mod tests {
         s.resolution = "1080P".into();
         assert!(s.check(&wan25).is_err());
         let flash = InferenceRules::of(Endpoint::I2v, models::find("wan2.2-i2v-flash"));
-        assert_eq!(flash.max_image_bytes, 10 * MIB);
+        assert_eq!(flash.max_image_bytes, 10 * 1024 * 1024);
         s.resolution = "720P".into();
         s.negative_prompt = Some("n".repeat(501));
         assert!(s.check(&wan25).is_err());

@@ -10,7 +10,7 @@ use super::error::ApiError;
 use crate::media::{self, Expect, ImageFormat, MediaInfo};
 
 /// Each side of an input image, in pixels.
-pub const SIDE_RANGE: std::ops::RangeInclusive<u32> = 240..=8000;
+pub use crate::models::synthesis::IMAGE_SIDE_PIXELS as SIDE_RANGE;
 
 /// The value to send for `arg`: an `http(s)://`, `oss://` or `data:` URL unchanged, else the
 /// local image at that path as a `data:` URL, once it passes the platform's rules.
@@ -57,7 +57,7 @@ fn check_image(bytes: &[u8]) -> Result<ImageFormat, String> {
             info.format.name()
         ));
     }
-    if info.format == ImageFormat::Png && png_has_alpha(bytes) {
+    if info.format == ImageFormat::Png && crate::media::image::png_has_alpha(bytes) {
         return Err("a PNG with an alpha channel, which the platform refuses".into());
     }
     for side in [info.width, info.height] {
@@ -75,11 +75,6 @@ fn check_image(bytes: &[u8]) -> Result<ImageFormat, String> {
 }
 
 /// PNG colour types 4 (grey + alpha) and 6 (RGBA), from the IHDR chunk.
-fn png_has_alpha(bytes: &[u8]) -> bool {
-    const COLOUR_TYPE_OFFSET: usize = 8 + 8 + 9;
-    matches!(bytes.get(COLOUR_TYPE_OFFSET), Some(4 | 6))
-}
-
 fn mime(format: ImageFormat) -> &'static str {
     match format {
         ImageFormat::Png => "image/png",

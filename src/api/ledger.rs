@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::models::Region;
 
 /// Environment variable replacing `<cache dir>/wanft`.
-pub const CACHE_ENV: &str = "WANFT_CACHE_DIR";
+pub use crate::cache::CACHE_ENV;
 /// File name of the ledger inside the cache folder.
 pub const FILE_NAME: &str = "uploads.json";
 /// Format version written in the file.
@@ -25,13 +25,8 @@ const VERSION: u32 = 1;
 /// Largest ledger read; far above any real one, it bounds memory on a damaged file.
 const MAX_LEDGER_BYTES: u64 = 16 << 20;
 
-/// wanft's cache folder: `$WANFT_CACHE_DIR`, else `<cache dir>/wanft`.
-pub fn cache_dir() -> Option<PathBuf> {
-    match std::env::var_os(CACHE_ENV) {
-        Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir)),
-        _ => dirs::cache_dir().map(|dir| dir.join("wanft")),
-    }
-}
+/// wanft's cache folder (see [`crate::cache::dir`]).
+pub use crate::cache::dir as cache_dir;
 
 /// Which local file an entry was hashed from, so that an unchanged file need not be hashed
 /// again.

@@ -8,7 +8,7 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::api_args::{ApiArgs, Session, or_dash, parse_duration};
-use super::transfer::ByteBar;
+use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
 use wanft::api::checkpoints::{self, Checkpoint, ExportStatus};
 use wanft::api::download::download;
@@ -149,7 +149,7 @@ fn details(
     let previews = session.block_on(checkpoints::previews(client, job_id, checkpoint))?;
     let mut saved = Vec::new();
     if let Some(dir) = download_dir {
-        let bar = ByteBar::new(!session.quiet);
+        let bar = Bar::bytes(!session.quiet);
         for (index, preview) in previews.iter().enumerate() {
             let Some(url) = preview.video_path.as_deref() else {
                 continue;

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::api_args::{ApiArgs, Session, fields, or_dash, parse_duration};
-use super::transfer::ByteBar;
+use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
 use wanft::api::deployments::{self, DeploymentStatus};
 use wanft::api::download::download;
@@ -140,7 +140,7 @@ pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     let saved = match (&args.output, task.video_url.as_deref()) {
         (Some(path), Some(url)) => {
-            let bar = ByteBar::new(!session.quiet);
+            let bar = Bar::bytes(!session.quiet);
             session.block_on(download(client, url, path, args.stall_timeout, &bar))?;
             Some(path)
         }

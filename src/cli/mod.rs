@@ -14,7 +14,6 @@ mod plan;
 mod progress;
 mod rules;
 mod status;
-mod transfer;
 mod upload;
 
 use std::path::PathBuf;

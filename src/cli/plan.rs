@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result, anyhow, bail};
 use rust_decimal::Decimal;
 
 use super::progress::Bar;
+use super::status::{LABEL_WIDTH, status};
 use super::{GlobalArgs, Outcome};
 use wanft::config::{self, Config};
 use wanft::dataset::Role;
@@ -81,7 +82,8 @@ pub enum Format {
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Hyper-parameters (default: wanft.toml, else the model's)")]
 pub struct HyperArgs {
-    /// Passes over the training set [default: the fewest reaching 800 steps].
+    /// Passes over the training set [default: wanft.toml; else `plan` recommends the fewest
+    /// reaching 800 steps, and `jobs create` sends the platform default, 400].
     #[arg(long, value_name = "N")]
     pub n_epochs: Option<u32>,
     /// Samples per step (fixed per model).
@@ -274,25 +276,15 @@ fn read_datasets(
 // ---------------------------------------------------------------------------------------------
 // Text report
 
-const LABEL_WIDTH: usize = 12;
-
 fn bold(color: AnsiColor) -> Style {
     Style::new().bold().fg_color(Some(color.into()))
 }
 
 const BOLD: Style = Style::new().bold();
 
-/// `label  value`, the label right-aligned like cargo's status lines; further lines of `value`
-/// are indented under the first.
+/// `label  value` in the green of cargo's status lines.
 fn field(out: &mut dyn Write, label: &str, value: &str) -> io::Result<()> {
-    let green = bold(AnsiColor::Green);
-    let mut lines = value.lines();
-    let first = lines.next().unwrap_or("");
-    writeln!(out, "{green}{label:>LABEL_WIDTH$}{green:#}  {first}")?;
-    for line in lines {
-        writeln!(out, "{:LABEL_WIDTH$}  {line}", "")?;
-    }
-    Ok(())
+    status(out, label, bold(AnsiColor::Green), value)
 }
 
 /// `value` as a `usize` for [`plural`]; counts beyond it only arise from absurd inputs.

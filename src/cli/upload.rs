@@ -4,22 +4,27 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use std::sync::atomic::AtomicBool;
+
+use anyhow::{Context as _, Result, bail};
 use serde_json::json;
+use sha2::{Digest as _, Sha256};
 
 use super::api_args::{ApiArgs, Session, parse_duration};
 use super::progress::Bar;
-use super::transfer::ByteBar;
 use super::{GlobalArgs, Outcome};
 use wanft::api::ledger::Ledger;
 use wanft::api::upload::{UploadReport, ZipUpload, upload_zip};
 use wanft::check::{self, CheckOptions};
+use wanft::config::Config;
+use wanft::dataset::{Mode, ModeChoice, Role};
 use wanft::models::{self, ModelProfile};
+use wanft::pack::{self, PackOptions};
 use wanft::report::{self, human_bytes, text::TextOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct UploadArgs {
-    /// Dataset zip to upload (a folder must be packed first).
+    /// Dataset zip to upload, or a dataset folder (packed first, into wanft's cache).
     pub path: PathBuf,
     /// Upload even when the ledger shows this zip is already on the server.
     #[arg(long)]
@@ -35,22 +40,100 @@ pub struct UploadArgs {
     pub api: ApiArgs,
 }
 
-/// The zip to upload for `path`. The seam where `wanft pack` plugs in: a folder will be packed
-/// here; until then it is refused.
-fn zip_for_upload(path: &Path) -> Result<PathBuf> {
-    if path.is_dir() {
+/// The zip to upload for `path`: the zip itself, or for a folder the zip `pack` makes of it in
+/// wanft's cache (`packed/`), with the project's settings; `None` when the folder is refused
+/// (the reasons are printed on stderr, stdout stays for the file id).
+fn zip_for_upload(
+    path: &Path,
+    model: &'static ModelProfile,
+    config: &Config,
+    global: &GlobalArgs,
+) -> Result<Option<PathBuf>> {
+    if !path.is_dir() {
+        return Ok(Some(path.to_owned()));
+    }
+    let Some(cache) = wanft::cache::dir() else {
         bail!(
-            "{} is a folder: pack the folder first with `wanft pack`, then upload the zip",
+            "no cache folder to pack `{}` into (set WANFT_CACHE_DIR), or pack it yourself with \
+             `wanft pack` and upload the zip",
             path.display()
         );
+    };
+    let bar = Bar::new(!global.quiet);
+    let cancel = AtomicBool::new(false);
+    let hyper = config.hyper_parameters.resolve(model);
+    let options = PackOptions {
+        check: CheckOptions {
+            mode: config.dataset.mode.map(|task| {
+                ModeChoice::Exact(Mode {
+                    task,
+                    role: Role::Training,
+                })
+            }),
+            trigger: config.dataset.trigger.clone(),
+            validation_given: !config.dataset.validation.is_empty(),
+            progress: &bar,
+            ..CheckOptions::for_job(model, &hyper)
+        },
+        fix: None,
+        cancel: &cancel,
+    };
+    let prepared = pack::prepare(path, &options)
+        .with_context(|| format!("cannot pack `{}`", path.display()))?;
+    if let Some(refusal) = &prepared.refusal {
+        let mut err = anstream::stderr().lock();
+        let shown = TextOptions {
+            verbose: global.verbose > 0,
+            quiet: true,
+        };
+        report::text::write_findings(&mut err, &prepared.triage.shown, shown)?;
+        let why = match (&refusal.over_budget, refusal.errors) {
+            (Some(over), 0) => format!("the zip would be {} bytes, over the limit", over.size),
+            (_, errors) => format!(
+                "{} the platform would reject",
+                report::plural(errors, "error", "errors")
+            ),
+        };
+        anstream::eprintln!(
+            "refusing to upload {}: {why} (`wanft pack {}` shows the whole report)",
+            path.display(),
+            path.display()
+        );
+        return Ok(None);
     }
-    Ok(path.to_owned())
+    // One zip per folder: the same name twice in different places must not collide.
+    let canonical = path.canonicalize()?;
+    let name = canonical
+        .file_name()
+        .map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
+    let tag = &hex::encode(Sha256::digest(canonical.as_os_str().as_encoded_bytes()))[..12];
+    let out = cache.join("packed").join(format!("{name}-{tag}.zip"));
+    std::fs::create_dir_all(out.parent().unwrap_or(&cache))
+        .with_context(|| format!("cannot create {}", cache.display()))?;
+    let packed = prepared
+        .write(&out, &options)
+        .with_context(|| format!("cannot write `{}`", out.display()))?;
+    if !global.quiet {
+        anstream::eprintln!(
+            "packed {} into {} ({})",
+            path.display(),
+            packed.path.display(),
+            human_bytes(packed.manifest.archive.size)
+        );
+    }
+    Ok(Some(packed.path))
 }
 
 pub fn run(args: &UploadArgs, global: &GlobalArgs) -> Result<Outcome> {
-    let zip = zip_for_upload(&args.path)?;
     let session = args.api.connect(global)?;
-    if !passes_checks(&session, args, &zip, global)? {
+    let model = match args.model.or(session.config.model) {
+        Some(model) => model,
+        None => models::lookup(models::DEFAULT_MODEL).map_err(anyhow::Error::msg)?,
+    };
+    let Some(zip) = zip_for_upload(&args.path, model, &session.config, global)? else {
+        return Ok(Outcome::Failed);
+    };
+    if !passes_checks(&session, model, &zip, global)? {
         return Ok(Outcome::Failed);
     }
     let mut ledger = match Ledger::default_path() {
@@ -66,7 +149,7 @@ pub fn run(args: &UploadArgs, global: &GlobalArgs) -> Result<Outcome> {
             None
         }
     };
-    let bar = ByteBar::new(!global.quiet);
+    let bar = Bar::bytes(!global.quiet);
     let started = Instant::now();
     let report = session.block_on(upload_zip(
         &session.client,
@@ -89,15 +172,11 @@ pub fn run(args: &UploadArgs, global: &GlobalArgs) -> Result<Outcome> {
 /// Returns false, after saying so, when the platform would reject the dataset.
 fn passes_checks(
     session: &Session,
-    args: &UploadArgs,
+    model: &'static ModelProfile,
     zip: &Path,
     global: &GlobalArgs,
 ) -> Result<bool> {
     let config = &session.config;
-    let model = match args.model.or(config.model) {
-        Some(model) => model,
-        None => models::lookup(models::DEFAULT_MODEL).map_err(anyhow::Error::msg)?,
-    };
     let bar = Bar::new(!global.quiet);
     let mut options = CheckOptions::new(model);
     options.trigger = config.dataset.trigger.clone();

@@ -27,6 +27,16 @@ pub fn probe<R: Read + Seek>(reader: &mut R, len: u64) -> Result<ImageInfo, Medi
     probe_from(&mut ForwardReader::new(reader, len))
 }
 
+/// The eight bytes every PNG starts with.
+const PNG_SIGNATURE: &[u8] = b"\x89PNG\r\n\x1A\n";
+
+/// True for a PNG with an alpha channel (IHDR colour type 4, grey + alpha, or 6, RGBA), which
+/// the synthesis endpoints refuse as input (spec §6.18). `bytes` is the file's start.
+pub fn png_has_alpha(bytes: &[u8]) -> bool {
+    const COLOUR_TYPE_OFFSET: usize = 8 + 8 + 9;
+    bytes.starts_with(PNG_SIGNATURE) && matches!(bytes.get(COLOUR_TYPE_OFFSET), Some(4 | 6))
+}
+
 pub(super) fn probe_from<R: Read + Seek>(
     source: &mut ForwardReader<'_, R>,
 ) -> Result<ImageInfo, MediaError> {

@@ -156,7 +156,36 @@ impl From<&Fixed> for FixRecord {
     }
 }
 
+/// Largest manifest [`PackManifest::describing`] reads (a million members fit).
+const MAX_MANIFEST_BYTES: u64 = 256 << 20;
+
 impl PackManifest {
+    /// The manifest beside `zip`, if there is one that still describes it: same file name and
+    /// size, and the zip not modified after the manifest was written (pack writes the manifest
+    /// last). Lets `upload` skip hashing a zip it can prove it knows.
+    pub fn describing(zip: &Path) -> Option<PackManifest> {
+        let manifest_file = path_for(zip);
+        let manifest_meta = std::fs::metadata(&manifest_file).ok()?;
+        let zip_meta = std::fs::metadata(zip).ok()?;
+        if manifest_meta.len() > MAX_MANIFEST_BYTES
+            || zip_meta.modified().ok()? > manifest_meta.modified().ok()?
+        {
+            return None;
+        }
+        let manifest: PackManifest =
+            serde_json::from_slice(&std::fs::read(&manifest_file).ok()?).ok()?;
+        let archive = &manifest.archive;
+        let same_file = zip.file_name().is_some_and(|n| *n == *archive.file);
+        let well_formed =
+            archive.sha256.len() == 64 && archive.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        (manifest.schema == SCHEMA
+            && manifest.schema_version == SCHEMA_VERSION
+            && same_file
+            && well_formed
+            && archive.size == zip_meta.len())
+        .then_some(manifest)
+    }
+
     /// The manifest as written: pretty JSON and a final newline.
     pub fn to_json(&self) -> Vec<u8> {
         // Serialising plain data into a Vec cannot fail.

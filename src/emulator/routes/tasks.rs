@@ -23,28 +23,13 @@ use crate::emulator::blobs::{public_base, signed_url};
 use crate::emulator::error::{ApiError, RequestId};
 use crate::emulator::state::{DeploymentStatus, TaskRecord, TaskStatus};
 use crate::media::{self, Sniffed};
-use crate::models::{self, ModelProfile, TaskType};
+use crate::models::{self, ModelProfile, TaskType, synthesis};
 
 /// The header without which synthesis is refused.
 const ASYNC_HEADER: &str = "x-dashscope-async";
 
 /// Resolutions offered when the model table lists none (undocumented models).
 const ALL_RESOLUTIONS: [&str; 3] = ["480P", "720P", "1080P"];
-
-/// The first+last-frame endpoint's own rules (spec §6.19), whatever the model.
-const KEY_FRAME_MAX_IMAGE_BYTES: u64 = 10 * 1024 * 1024;
-const KEY_FRAME_DURATION: u32 = 5;
-const KEY_FRAME_MAX_PROMPT_CHARS: usize = 800;
-const KEY_FRAME_RESOLUTIONS: [&str; 2] = ["480P", "720P"];
-
-/// `negative_prompt` limit of both endpoints.
-const MAX_NEGATIVE_PROMPT_CHARS: usize = 500;
-
-/// Input images: each side within this range, in pixels.
-const IMAGE_SIDE_RANGE: std::ops::RangeInclusive<usize> = 240..=8000;
-
-/// Highest accepted `parameters.seed`.
-const MAX_SEED: i64 = 2_147_483_647;
 
 /// The two synthesis endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +153,7 @@ fn submit(
         }
         let prompt_limit = match endpoint {
             Endpoint::FirstFrame => profile.max_prompt_chars,
-            Endpoint::KeyFrames => KEY_FRAME_MAX_PROMPT_CHARS,
+            Endpoint::KeyFrames => synthesis::KF2V_MAX_PROMPT_CHARS,
         };
         // A prompt over the limit is truncated, not refused (spec §6.18).
         let actual_prompt = if deployment.use_input_prompt {
@@ -215,21 +200,32 @@ fn check_submission(
             check_image(input, "img_url", profile.max_input_image_bytes, true)?;
         }
         Endpoint::KeyFrames => {
-            check_image(input, "first_frame_url", KEY_FRAME_MAX_IMAGE_BYTES, true)?;
-            check_image(input, "last_frame_url", KEY_FRAME_MAX_IMAGE_BYTES, false)?;
+            check_image(
+                input,
+                "first_frame_url",
+                synthesis::KF2V_MAX_IMAGE_BYTES,
+                true,
+            )?;
+            check_image(
+                input,
+                "last_frame_url",
+                synthesis::KF2V_MAX_IMAGE_BYTES,
+                false,
+            )?;
         }
     }
     let prompt = input.optional_str("prompt")?.map(str::to_owned);
     if let Some(negative) = input.optional_str("negative_prompt")?
-        && negative.chars().count() > MAX_NEGATIVE_PROMPT_CHARS
+        && negative.chars().count() > synthesis::MAX_NEGATIVE_PROMPT_CHARS
     {
         return Err(ApiError::invalid_parameter(format!(
-            "The parameter input.negative_prompt is longer than {MAX_NEGATIVE_PROMPT_CHARS} characters"
+            "The parameter input.negative_prompt is longer than {} characters",
+            synthesis::MAX_NEGATIVE_PROMPT_CHARS
         )));
     }
     input.optional_str("audio_url")?;
     let resolutions: &[&str] = match endpoint {
-        Endpoint::KeyFrames => &KEY_FRAME_RESOLUTIONS,
+        Endpoint::KeyFrames => &synthesis::KF2V_RESOLUTIONS,
         Endpoint::FirstFrame if profile.lora_resolutions.is_empty() => &ALL_RESOLUTIONS,
         Endpoint::FirstFrame => profile.lora_resolutions,
     };
@@ -243,7 +239,7 @@ fn check_submission(
     }
     let (durations, default_duration): (&[u32], u32) = match endpoint {
         Endpoint::FirstFrame => (profile.lora_durations, profile.default_lora_duration),
-        Endpoint::KeyFrames => (&[KEY_FRAME_DURATION], KEY_FRAME_DURATION),
+        Endpoint::KeyFrames => (&[synthesis::KF2V_DURATION], synthesis::KF2V_DURATION),
     };
     let duration = match parameters.optional_int("duration")? {
         None => default_duration,
@@ -260,10 +256,11 @@ fn check_submission(
             })?,
     };
     if let Some(seed) = parameters.optional_int("seed")?
-        && !(0..=MAX_SEED).contains(&seed)
+        && !(0..=i64::from(synthesis::MAX_SEED)).contains(&seed)
     {
         return Err(ApiError::invalid_parameter(format!(
-            "The parameter seed: {seed} is invalid, it must be from 0 to {MAX_SEED}"
+            "The parameter seed: {seed} is invalid, it must be from 0 to {}",
+            synthesis::MAX_SEED
         )));
     }
     parameters.optional_bool("prompt_extend")?;
@@ -345,29 +342,24 @@ fn check_image_bytes(bytes: &[u8]) -> Result<(), String> {
         }
         _ => return Err("is not a JPEG, PNG, BMP or WEBP image".into()),
     }
-    if png_has_alpha(bytes) {
+    if crate::media::image::png_has_alpha(bytes) {
         return Err("is a PNG with an alpha channel, which is not accepted".into());
     }
     let size =
         imagesize::blob_size(bytes).map_err(|_| "has unreadable image dimensions".to_owned())?;
+    let sides = synthesis::IMAGE_SIDE_PIXELS;
     for side in [size.width, size.height] {
-        if !IMAGE_SIDE_RANGE.contains(&side) {
+        if !u32::try_from(side).is_ok_and(|side| sides.contains(&side)) {
             return Err(format!(
                 "is {}×{} pixels; each side must be from {} to {} pixels",
                 size.width,
                 size.height,
-                IMAGE_SIDE_RANGE.start(),
-                IMAGE_SIDE_RANGE.end()
+                sides.start(),
+                sides.end()
             ));
         }
     }
     Ok(())
-}
-
-/// PNG colour types 4 (grey + alpha) and 6 (RGBA), read from the IHDR chunk.
-fn png_has_alpha(bytes: &[u8]) -> bool {
-    const COLOUR_TYPE_OFFSET: usize = 8 + 8 + 9;
-    bytes.starts_with(b"\x89PNG\r\n\x1a\n") && matches!(bytes.get(COLOUR_TYPE_OFFSET), Some(4 | 6))
 }
 
 /// `GET /api/v1/tasks/{task_id}`. Unknown or expired ids answer 200 with `UNKNOWN`.

@@ -35,7 +35,7 @@ use crate::rules::paths::extension;
 pub use encode::{ImageTarget, Trim, fitted_size};
 
 /// Environment variable naming wanft's cache folder (fixed copies go to its `fixed/`).
-pub const CACHE_ENV: &str = "WANFT_CACHE_DIR";
+pub use crate::cache::CACHE_ENV;
 
 /// Bump when the encodes change, so that cached copies made the old way are not reused.
 const FIX_REVISION: u32 = 1;
@@ -46,11 +46,7 @@ const VIDEO_EXTENSIONS: [&str; 2] = ["mp4", "mov"];
 /// The folder fixed copies go to: `$WANFT_CACHE_DIR/fixed`, else the user's cache folder
 /// (`~/.cache/wanft/fixed` on Linux).
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let root = match std::env::var_os(CACHE_ENV).filter(|v| !v.is_empty()) {
-        Some(dir) => PathBuf::from(dir),
-        None => dirs::cache_dir()?.join("wanft"),
-    };
-    Some(root.join("fixed"))
+    crate::cache::dir().map(|root| root.join("fixed"))
 }
 
 /// The limits fixed media are brought within.
