@@ -252,3 +252,41 @@ fn sarif_log_lists_rules_and_results() {
             .ends_with("data.jsonl")
     );
 }
+
+#[test]
+fn without_a_path_the_project_file_says_what_to_check() {
+    let examples = std::path::Path::new(ROOT).join("examples");
+    let out = wanft()
+        .current_dir(&examples)
+        .arg("check")
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(text.contains("20 samples (i2v training"), "{text}");
+    assert!(text.contains("3 samples (i2v validation"), "{text}");
+    // One document per dataset: JSON needs the dataset named.
+    wanft()
+        .current_dir(&examples)
+        .args(["check", "--format", "json"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("one dataset at a time"));
+    // A trigger from wanft.toml applies: drop it from one prompt of a copy.
+    let fx = Fixture::i2v();
+    let p = fx.lines()[0]["prompt"].as_str().unwrap().replace("v7nq2r ", "");
+    fx.set_field(0, "prompt", &p);
+    std::fs::write(
+        fx.root.parent().unwrap().join("wanft.toml"),
+        "[dataset]\ntraining = \"dataset\"\ntrigger = \"v7nq2r\"\n",
+    )
+    .unwrap();
+    wanft()
+        .current_dir(fx.root.parent().unwrap())
+        .arg("check")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[T003]"));
+}

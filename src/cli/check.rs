@@ -15,7 +15,8 @@ use wanft::report::{self, text::TextOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Dataset folder or .zip to check [default: the training set(s) of wanft.toml].
+    /// Dataset folder or .zip to check [default: the training and validation sets of
+    /// wanft.toml].
     pub path: Option<PathBuf>,
     /// Model the dataset is for [default: `model` of wanft.toml, else wan2.5-i2v-preview].
     #[arg(long, value_parser = parse_model)]
@@ -80,12 +81,24 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
                     role: Role::Training,
                 })
             });
-            config
+            let validation_mode = match config.dataset.mode {
+                Some(task) => ModeChoice::Exact(Mode {
+                    task,
+                    role: Role::Validation,
+                }),
+                None => ModeChoice::Validation,
+            };
+            let training = config
                 .dataset
                 .training
                 .iter()
-                .map(|p| (p.as_path(), args.mode.or(configured)))
-                .collect()
+                .map(|p| (p.as_path(), args.mode.or(configured)));
+            let validation = config
+                .dataset
+                .validation
+                .iter()
+                .map(|p| (p.as_path(), Some(validation_mode)));
+            training.chain(validation).collect()
         }
     };
     if targets.is_empty() {
@@ -96,8 +109,8 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     }
     if targets.len() > 1 && matches!(args.format, Format::Json | Format::Sarif) {
         bail!(
-            "{} names {} training sets; --format json and sarif report one dataset at a time: \
-             pass its path",
+            "{} names {} datasets; --format json and sarif report one dataset at a time: pass \
+             its path",
             config::FILE_NAME,
             targets.len()
         );
