@@ -276,7 +276,10 @@ fn without_a_path_the_project_file_says_what_to_check() {
         .stderr(predicate::str::contains("one dataset at a time"));
     // A trigger from wanft.toml applies: drop it from one prompt of a copy.
     let fx = Fixture::i2v();
-    let p = fx.lines()[0]["prompt"].as_str().unwrap().replace("v7nq2r ", "");
+    let p = fx.lines()[0]["prompt"]
+        .as_str()
+        .unwrap()
+        .replace("v7nq2r ", "");
     fx.set_field(0, "prompt", &p);
     std::fs::write(
         fx.root.parent().unwrap().join("wanft.toml"),

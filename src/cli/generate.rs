@@ -40,6 +40,7 @@ pub struct GenerateArgs {
     /// Seconds of video (the model's default when omitted).
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<u32>,
+    /// Random seed, for repeatable results (0 to 2147483647).
     #[arg(long, value_parser = clap::value_parser!(u32).range(0..=i64::from(MAX_SEED)))]
     pub seed: Option<u32>,
     /// Endpoint: i2v (first frame) or kf2v (first and last frame) [default: from the frames and

@@ -81,7 +81,7 @@ pub enum Command {
     Pack(Box<pack::PackArgs>),
     /// Serve the DashScope fine-tuning API locally, for offline tests and CI.
     Emulator(emulator::EmulatorArgs),
-    /// Check a dataset zip and upload it once (streamed, retried, remembered).
+    /// Check a dataset (a zip, or a folder packed first) and upload it once, streamed and retried.
     Upload(Box<upload::UploadArgs>),
     /// List, show and delete uploaded files.
     Files(files::FilesArgs),
