@@ -84,7 +84,11 @@ async fn survives_a_cut_and_a_burst(region: Region) {
         "one cut, three 503s: {:?}",
         observer.record.lines()
     );
-    assert!(observer.record.lines().iter().any(|l| l.contains("503")));
+    // Every 503 of the burst was served. (The client may see one as a reset rather than as a
+    // 503: the emulator answers before reading the body, and a busy machine can make the body
+    // write fail first. Either way the attempt is retried.)
+    let remaining = emu.raw_get("/__emulator/faults").await;
+    assert_eq!(remaining["unavailable_next"], 0, "{remaining}");
     assert_eq!(emu.file_count().await, 1, "exactly one file afterwards");
     let listed = files::list_files(&client, 10).await.unwrap();
     assert_eq!(listed[0].id, sent.file.id);

@@ -836,6 +836,37 @@ fn t004_effect_sentence_differs() {
 }
 
 #[test]
+fn t004_validation_prompts_follow_the_training_effect() {
+    let training = Fixture::i2v();
+    let effect = check::run(&training.root, &training.options())
+        .unwrap()
+        .effect_sentence
+        .expect("the training set's effect sentence");
+    assert!(
+        effect.starts_with("Then the v7nq2r ripple shatter effect begins"),
+        "{effect}"
+    );
+
+    let mut val = Fixture::example("i2v-val");
+    val.model = models::DEFAULT_MODEL;
+    let mut opts = val.options();
+    opts.mode = Some(ModeChoice::Validation);
+    opts.effect = Some(effect);
+    // Three lines are too few to infer an effect on their own; held to the training set's, the
+    // clean validation set passes and a deviating line is caught.
+    assert!(!codes(&val.check_both_with(&opts)).contains(&"T004"));
+    let p = val.lines()[1]["prompt"]
+        .as_str()
+        .unwrap()
+        .replace("slow motion", "real time");
+    val.set_field(1, "prompt", &p);
+    let found = val.expect_with("T004", &opts);
+    let f = found.iter().find(|f| f.0 == "T004").unwrap();
+    assert_eq!(f.2, Some(2));
+    assert!(f.3.contains("the training set's prompts"), "{f:?}");
+}
+
+#[test]
 fn t005_common_word_trigger() {
     let fx = Fixture::i2v();
     let mut opts = fx.options();

@@ -293,3 +293,27 @@ fn without_a_path_the_project_file_says_what_to_check() {
         .code(0)
         .stdout(predicate::str::contains("warning[T003]"));
 }
+
+#[test]
+fn configured_validation_prompts_are_held_to_the_training_effect() {
+    let dir = tempfile::tempdir().unwrap();
+    let examples = std::path::Path::new(ROOT).join("examples");
+    for set in ["i2v-train", "i2v-val"] {
+        common::copy_dir(&examples.join(set), &dir.path().join(set));
+    }
+    std::fs::write(
+        dir.path().join("wanft.toml"),
+        "[dataset]\ntraining = \"i2v-train\"\nvalidation = \"i2v-val\"\n",
+    )
+    .unwrap();
+    let manifest = dir.path().join("i2v-val/data.jsonl");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("slow motion", "real time", 1)).unwrap();
+    wanft()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("warning[T004]"))
+        .stdout(predicate::str::contains("the training set's prompts"));
+}

@@ -31,6 +31,9 @@ pub struct CheckOptions<'a> {
     pub mode: Option<ModeChoice>,
     /// The trigger word every prompt must contain, if known.
     pub trigger: Option<String>,
+    /// The effect sentence every prompt must end with (a validation set is held to its
+    /// training set's: [`CheckReport::effect_sentence`]); inferred from the prompts when unset.
+    pub effect: Option<String>,
     /// `max_pixels` the job will use (defaults to the model's).
     pub max_pixels: Option<u64>,
     /// `split` and `max_split_val_dataset_sample`, for the post-split sample count.
@@ -50,6 +53,7 @@ impl CheckOptions<'_> {
             model,
             mode: None,
             trigger: None,
+            effect: None,
             max_pixels: None,
             split: split::DEFAULT_SPLIT,
             max_split_val: split::DEFAULT_MAX_VAL,
@@ -110,6 +114,8 @@ pub struct CheckReport {
     pub summary: Summary,
     /// The members `pack` would write, in order, with data.jsonl's encoded bytes.
     pub pack_plan: PackPlan,
+    /// The effect sentence the prompts were held to, if one was given or found.
+    pub effect_sentence: Option<String>,
 }
 
 /// What `pack` would write for this dataset.
@@ -224,7 +230,7 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckErro
     if let Some(ffmpeg) = &ffmpeg {
         probe::deep_check(&cx, ffmpeg, &mut findings);
     }
-    rules::prompts::check(&cx, &mut findings);
+    let effect_sentence = rules::prompts::check(&cx, &mut findings);
     let pack_plan = pack_plan(&dataset, &references);
     rules::size::check(&cx, &pack_plan, &mut findings);
     findings.finish();
@@ -236,6 +242,7 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckErro
         findings,
         summary,
         pack_plan,
+        effect_sentence,
     })
 }
 

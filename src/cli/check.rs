@@ -119,10 +119,25 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
     let hyper = config.hyper_parameters.resolve(model);
     let bar = Bar::new(!global.quiet && args.format == Format::Text);
     let mut outcome = Outcome::Clean;
+    // Validation sets are held to the effect sentence of the (first) training set.
+    let mut training_effect: Option<String> = None;
     for (i, (path, mode)) in targets.iter().enumerate() {
+        let validation = matches!(
+            mode,
+            Some(ModeChoice::Validation)
+                | Some(ModeChoice::Exact(Mode {
+                    role: Role::Validation,
+                    ..
+                }))
+        );
         let mut options = CheckOptions {
             mode: *mode,
             trigger: args.trigger.clone().or(config.dataset.trigger.clone()),
+            effect: if validation {
+                training_effect.clone()
+            } else {
+                None
+            },
             validation_given: args.with_validation_set || !config.dataset.validation.is_empty(),
             deep: args.deep,
             progress: &bar,
@@ -133,6 +148,9 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
         let report = check::run(path, &options)
             .with_context(|| format!("cannot check `{}`", path.display()))?;
+        if !validation && training_effect.is_none() {
+            training_effect = report.effect_sentence.clone();
+        }
 
         let mut out = anstream::stdout().lock();
         match args.format {

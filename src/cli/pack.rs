@@ -92,7 +92,7 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
     let cancel = install_cancel_handler()?;
     let bar = Bar::new(!global.quiet && args.format == Format::Text);
     let fix_settings = args.fix.then(FixSettings::from_env);
-    let options: Vec<PackOptions> = jobs
+    let mut options: Vec<PackOptions> = jobs
         .iter()
         .map(|job| PackOptions {
             check: check_options(args, &config, model, job.role, jobs.len() > 1, &bar),
@@ -100,8 +100,14 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
             cancel: &cancel,
         })
         .collect();
-    let mut prepared = Vec::with_capacity(jobs.len());
-    for (job, options) in jobs.iter().zip(&options) {
+    let mut prepared: Vec<Prepared> = Vec::with_capacity(jobs.len());
+    for (job, options) in jobs.iter().zip(options.iter_mut()) {
+        // The validation prompts must end with the training set's effect sentence.
+        if job.role == Role::Validation
+            && let Some(training) = prepared.first()
+        {
+            options.check.effect = training.report.effect_sentence.clone();
+        }
         let done = pack::prepare(&job.dataset, options)
             .with_context(|| format!("cannot pack `{}`", job.dataset.display()))?;
         prepared.push(done);
@@ -163,6 +169,7 @@ fn check_options<'a>(
             .trigger
             .clone()
             .or_else(|| config.dataset.trigger.clone()),
+        effect: None,
         max_pixels: args
             .max_pixels
             .or(config.hyper_parameters.max_pixels.map(u64::from)),

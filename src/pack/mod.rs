@@ -392,6 +392,7 @@ impl Prepared {
             model: given.model,
             mode: Some(ModeChoice::Exact(self.report.dataset.mode)),
             trigger: given.trigger.clone(),
+            effect: given.effect.clone(),
             max_pixels: given.max_pixels,
             split: given.split,
             max_split_val: given.max_split_val,

@@ -37,7 +37,8 @@ pub const EFFECT_DIFFERS: Rule = Rule {
     code: "T004",
     name: "effect-sentence-differs",
     severity: Warning,
-    summary: "A prompt's effect sentence (the text shared by the other prompts) differs.",
+    summary: "A prompt's effect sentence differs from the one the other prompts share (for a \
+              validation set checked with its training set: from the training set's).",
     why: "The effect sentence must be character-identical across all samples of one effect; \
           only subject and background vary.",
     fix: "Copy the effect sentence exactly from the other prompts.",
@@ -81,8 +82,10 @@ const MIN_EFFECT_CHARS: usize = 12;
 /// Prompts needed before a shared effect sentence can be inferred.
 const MIN_PROMPTS_TO_INFER: usize = 3;
 
-/// Prompt rules: emptiness, length, trigger word and the shared effect sentence.
-pub fn check(cx: &Context, findings: &mut Findings) {
+/// Prompt rules: emptiness, length, trigger word and the shared effect sentence. Returns the
+/// effect sentence the prompts were held to (given in the options, else found in the prompts),
+/// so that a validation set can be held to its training set's.
+pub fn check(cx: &Context, findings: &mut Findings) -> Option<String> {
     let limit = cx.options.model.max_prompt_chars;
     let mut prompts: Vec<(&Sample, &str)> = Vec::new();
     for sample in &cx.dataset.samples {
@@ -108,18 +111,34 @@ pub fn check(cx: &Context, findings: &mut Findings) {
         }
         prompts.push((sample, trimmed));
     }
+    let given = cx.options.effect.as_deref().map(|e| Reference {
+        text: e,
+        whose: "the training set's prompts",
+    });
     match cx.options.trigger.as_deref().map(str::trim) {
-        Some(trigger) if !trigger.is_empty() => check_trigger(cx, trigger, &prompts, findings),
-        _ => check_inferred_effect(cx, &prompts, findings),
+        Some(trigger) if !trigger.is_empty() => {
+            check_trigger(cx, trigger, &prompts, given, findings)
+        }
+        _ => check_inferred_effect(cx, &prompts, given, findings),
     }
 }
+
+/// The effect sentence prompts are compared with, and whose it is (for messages).
+#[derive(Clone, Copy)]
+struct Reference<'a> {
+    text: &'a str,
+    whose: &'static str,
+}
+
+const OTHER_PROMPTS: &str = "the other prompts";
 
 fn check_trigger(
     cx: &Context,
     trigger: &str,
     prompts: &[(&Sample, &str)],
+    given: Option<Reference>,
     findings: &mut Findings,
-) {
+) -> Option<String> {
     if is_common_word(trigger) {
         findings.push(Finding::new(
             &COMMON_TRIGGER,
@@ -138,72 +157,99 @@ fn check_trigger(
             Some(at) => effects.push((sample, &text[sentence_start(text, at)..])),
         }
     }
-    // The effect sentence most prompts use is the reference.
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for &(_, e) in &effects {
-        match counts.iter_mut().find(|(x, _)| *x == e) {
-            Some(c) => c.1 += 1,
-            None => counts.push((e, 1)),
+    // The given effect sentence, else the one most prompts use, is the reference.
+    let reference = match given {
+        Some(given) => given,
+        None => {
+            let mut counts: Vec<(&str, usize)> = Vec::new();
+            for &(_, e) in &effects {
+                match counts.iter_mut().find(|(x, _)| *x == e) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((e, 1)),
+                }
+            }
+            match counts.iter().max_by_key(|(_, n)| *n) {
+                Some(&(text, n)) if n >= 2 => Reference {
+                    text,
+                    whose: OTHER_PROMPTS,
+                },
+                _ => return None,
+            }
         }
-    }
-    let Some(&(reference, n)) = counts.iter().max_by_key(|(_, n)| *n) else {
-        return;
     };
-    if n < 2 {
-        return;
-    }
     for &(sample, effect) in &effects {
-        if effect != reference {
+        if effect != reference.text {
             findings.push(differs(cx, sample, effect, reference));
         }
     }
+    Some(reference.text.to_string())
 }
 
-fn differs(cx: &Context, sample: &Sample, effect: &str, reference: &str) -> Finding {
+fn differs(cx: &Context, sample: &Sample, effect: &str, reference: Reference) -> Finding {
     let at_char = effect
         .chars()
-        .zip(reference.chars())
+        .zip(reference.text.chars())
         .take_while(|(a, b)| a == b)
         .count();
     Finding::new(
         &EFFECT_DIFFERS,
         cx.dataset.prompt_location(sample),
         format!(
-            "the effect sentence differs from the other prompts' from character {} of it: «{}»",
+            "the effect sentence differs from {} from character {} of it: «{}»",
+            reference.whose,
             at_char + 1,
             excerpt(effect, at_char)
         ),
     )
     .hint(format!(
-        "the other prompts end with: «{}»",
-        shorten(reference, 160)
+        "{} end with: «{}»",
+        reference.whose,
+        shorten(reference.text, 160)
     ))
 }
 
-/// Without a trigger: the longest suffix shared by a majority of prompts is the effect sentence.
-fn check_inferred_effect(cx: &Context, prompts: &[(&Sample, &str)], findings: &mut Findings) {
-    if prompts.len() < MIN_PROMPTS_TO_INFER {
-        return;
-    }
-    let texts: Vec<&str> = prompts.iter().map(|&(_, t)| t).collect();
-    let Some(effect) = majority_suffix(&texts) else {
-        findings.push(Finding::new(
-            &NO_TRIGGER_FOUND,
-            Location::dataset(),
-            "no trigger word is configured and the prompts share no common ending",
-        ));
-        return;
+/// Without a trigger: every prompt must end with the given effect sentence, else with the
+/// longest suffix shared by a majority of the prompts.
+fn check_inferred_effect(
+    cx: &Context,
+    prompts: &[(&Sample, &str)],
+    given: Option<Reference>,
+    findings: &mut Findings,
+) -> Option<String> {
+    let inferred;
+    let reference = match given {
+        Some(given) => given,
+        None => {
+            if prompts.len() < MIN_PROMPTS_TO_INFER {
+                return None;
+            }
+            let texts: Vec<&str> = prompts.iter().map(|&(_, t)| t).collect();
+            let Some(effect) = majority_suffix(&texts) else {
+                findings.push(Finding::new(
+                    &NO_TRIGGER_FOUND,
+                    Location::dataset(),
+                    "no trigger word is configured and the prompts share no common ending",
+                ));
+                return None;
+            };
+            inferred = effect;
+            Reference {
+                text: &inferred,
+                whose: OTHER_PROMPTS,
+            }
+        }
     };
     for &(sample, text) in prompts {
-        if !text.ends_with(effect.as_str()) {
+        if !text.ends_with(reference.text) {
             let tail_start = text
                 .char_indices()
                 .rev()
-                .nth(effect.chars().count().saturating_sub(1))
+                .nth(reference.text.chars().count().saturating_sub(1))
                 .map_or(0, |(i, _)| i);
-            findings.push(differs(cx, sample, &text[tail_start..], &effect));
+            findings.push(differs(cx, sample, &text[tail_start..], reference));
         }
     }
+    Some(reference.text.to_string())
 }
 
 /// The longest text that at least half of `texts` (and at least two) end with, cut back to
