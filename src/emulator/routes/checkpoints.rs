@@ -91,12 +91,7 @@ pub async fn validation_details(
                 })
             })
             .collect();
-        Ok::<_, ApiError>(json!({
-            "page_no": page.number,
-            "page_size": page.size,
-            "total": prompts.len(),
-            "list": list,
-        }))
+        Ok::<_, ApiError>(page.listing("list", prompts.len(), list))
     })??;
     Ok(output(&request_id, details))
 }

@@ -195,12 +195,7 @@ pub async fn list(
             .iter()
             .map(|d| current_record(d, &state.db.account, now, &state.timings))
             .collect();
-        json!({
-            "page_no": page.number,
-            "page_size": page.size,
-            "total": newest_first.len(),
-            "deployments": items,
-        })
+        page.listing("deployments", newest_first.len(), items)
     })?;
     Ok(output(&request_id, listing))
 }

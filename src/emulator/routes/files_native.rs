@@ -194,12 +194,7 @@ pub async fn list(
             .iter()
             .map(|f| file_record(f, &state.db.account, &base, now))
             .collect();
-        json!({
-            "total": state.db.files.len(),
-            "page_size": page.size,
-            "page_no": page.number,
-            "files": files,
-        })
+        page.listing("files", state.db.files.len(), files)
     })?;
     Ok(data(&request_id, listing))
 }

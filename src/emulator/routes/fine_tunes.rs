@@ -195,12 +195,7 @@ pub async fn list(
             .iter()
             .map(|job| job_record(job, &state.db.account, now, &state.timings, true))
             .collect();
-        json!({
-            "page_no": page.number,
-            "page_size": page.size,
-            "total": matching.len(),
-            "jobs": jobs,
-        })
+        page.listing("jobs", matching.len(), jobs)
     })?;
     Ok(output(&request_id, listing))
 }

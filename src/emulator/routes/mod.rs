@@ -227,6 +227,17 @@ pub struct Page {
 }
 
 impl Page {
+    /// The paged envelope the platform answers listings with:
+    /// `{page_no, page_size, total, <key>: items}`.
+    pub fn listing(&self, key: &str, total: usize, items: Vec<Value>) -> Value {
+        let mut doc = Map::new();
+        doc.insert("page_no".into(), self.number.into());
+        doc.insert("page_size".into(), self.size.into());
+        doc.insert("total".into(), total.into());
+        doc.insert(key.into(), Value::Array(items));
+        Value::Object(doc)
+    }
+
     /// The items of this page.
     pub fn slice<'a, T>(&self, items: &'a [T]) -> &'a [T] {
         let start = (self.number - 1).saturating_mul(self.size);
