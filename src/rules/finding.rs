@@ -220,15 +220,6 @@ impl Findings {
         }
     }
 
-    /// A new empty list under the same rule configuration (for findings gathered apart, then
-    /// merged).
-    pub fn empty_like(&self) -> Self {
-        Findings {
-            scope: self.scope.clone(),
-            ..Self::default()
-        }
-    }
-
     pub fn push(&mut self, mut f: Finding) {
         if let Some(scope) = &self.scope {
             match scope.selection.judge(&f, scope.dataset.as_deref()) {
