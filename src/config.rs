@@ -22,12 +22,16 @@ use crate::hyper::HyperParams;
 use crate::models::{self, ModelProfile, Region, TaskType};
 use crate::rules::Severity;
 use crate::rules::selection::{Origin, PathPattern, RuleSelection, Selector};
+use crate::small_file;
 
 /// The file name looked up in the current folder.
 pub const FILE_NAME: &str = "wanft.toml";
 
 /// The commented template `wanft init` writes.
 pub const TEMPLATE: &str = include_str!("../templates/wanft.toml");
+
+/// Largest wanft.toml read: a project file is a few kilobytes.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Keys that would hold the API key, refused wherever they appear.
 const SECRET_KEYS: &[&str] = &["api_key", "dashscope_api_key"];
@@ -218,10 +222,11 @@ impl Config {
 
     /// Reads and parses the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            small_file::read_to_string(path, MAX_CONFIG_BYTES).map_err(|e| ConfigError::Read {
+                path: path.to_owned(),
+                source: e.into(),
+            })?;
         Config::parse(&text, path)
     }
 
@@ -232,7 +237,8 @@ impl Config {
             return Config::load(path).map(Some);
         }
         let path = cwd.join(FILE_NAME);
-        if path.is_file() {
+        // Anything by that name is read (and a FIFO or device refused), never silently skipped.
+        if path.exists() {
             Config::load(&path).map(Some)
         } else {
             Ok(None)

@@ -25,4 +25,5 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod small_file;
 pub mod split;

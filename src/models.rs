@@ -140,6 +140,10 @@ macro_rules! prices_as_of {
     };
 }
 
+/// Jobs that may be running or succeeded at once per account (spec §8.2): creating one more
+/// fails with 429 `Throttling` until jobs are deleted.
+pub const JOB_QUOTA: usize = 20;
+
 /// Date the built-in prices were read from the platform's price list (spec §3).
 pub const PRICES_AS_OF: &str = prices_as_of!();
 

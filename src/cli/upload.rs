@@ -151,6 +151,8 @@ pub fn run(args: &UploadArgs, global: &GlobalArgs) -> Result<Outcome> {
         selection: args.rules.selection(&session.config)?,
         label: relative_label(&args.path, &project_dir(&session.config, &cwd)),
     };
+    // An upload only pays off if a job can be created from it.
+    session.ensure_job_quota()?;
     let Some(zip) = zip_for_upload(&args.path, model, &session.config, &rules, global)? else {
         return Ok(Outcome::Failed);
     };

@@ -106,8 +106,9 @@ impl Baseline {
     /// Reads a baseline written by [`Baseline::write`].
     pub fn load(path: &Path) -> Result<Baseline, BaselineError> {
         let shown = path.display().to_string();
-        let bytes =
-            read_bounded(path, MAX_BASELINE_BYTES).map_err(|source| BaselineError::Read {
+        let bytes = crate::small_file::read(path, MAX_BASELINE_BYTES)
+            .map_err(io::Error::from)
+            .map_err(|source| BaselineError::Read {
                 path: shown.clone(),
                 source,
             })?;
@@ -148,37 +149,13 @@ impl Baseline {
         };
         let mut text = serde_json::to_vec_pretty(&doc).expect("a baseline serialises");
         text.push(b'\n');
-        write_atomic(path, &text).map_err(|source| BaselineError::Write {
-            path: path.display().to_string(),
-            source,
+        crate::pack::staging::Staged::write_atomically(path, &text).map_err(|source| {
+            BaselineError::Write {
+                path: path.display().to_string(),
+                source,
+            }
         })
     }
-}
-
-// TODO(issue 11): switch to the shared bounded state-file reader once it lands.
-fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path)?;
-    let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(io::Error::other("not a regular file"));
-    }
-    if meta.len() > limit {
-        return Err(io::Error::other(format!("larger than {limit} bytes")));
-    }
-    let mut bytes = Vec::new();
-    file.take(limit + 1).read_to_end(&mut bytes)?;
-    Ok(bytes)
-}
-
-fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    use std::io::Write;
-    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let mut tmp = tempfile::NamedTempFile::new_in(dir.unwrap_or(Path::new(".")))?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 #[cfg(test)]
