@@ -131,6 +131,10 @@ pub enum Price {
     Per1kTokens(&'static str),
 }
 
+/// Jobs that may be running or succeeded at once per account (spec §8.2): creating one more
+/// fails with 429 `Throttling` until jobs are deleted.
+pub const JOB_QUOTA: usize = 20;
+
 /// Date the built-in prices were read from the platform's price list (spec §3).
 pub const PRICES_AS_OF: &str = "2025-12-22";
 

@@ -130,6 +130,8 @@ pub fn run(args: &UploadArgs, global: &GlobalArgs) -> Result<Outcome> {
         Some(model) => model,
         None => models::lookup(models::DEFAULT_MODEL).map_err(anyhow::Error::msg)?,
     };
+    // An upload only pays off if a job can be created from it.
+    session.ensure_job_quota()?;
     let Some(zip) = zip_for_upload(&args.path, model, &session.config, global)? else {
         return Ok(Outcome::Failed);
     };
