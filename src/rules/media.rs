@@ -637,18 +637,18 @@ fn check_video_integrity(v: &VideoInfo, at: Location, findings: &mut Findings) {
             ),
         ));
     }
-    if let (Some(video), Some(container)) = (v.duration_s, v.container_duration_s) {
-        if (container - video).abs() > CONTAINER_TOLERANCE_S {
-            findings.push(Finding::new(
-                &CONTAINER_DURATION,
-                at.clone(),
-                format!(
-                    "the container lasts {container:.2} s but the video stream {video:.2} s; \
-                     billed as {video:.2} s (the video stream's), which the platform does not \
-                     document"
-                ),
-            ));
-        }
+    if let (Some(video), Some(container)) = (v.duration_s, v.container_duration_s)
+        && (container - video).abs() > CONTAINER_TOLERANCE_S
+    {
+        findings.push(Finding::new(
+            &CONTAINER_DURATION,
+            at.clone(),
+            format!(
+                "the container lasts {container:.2} s but the video stream {video:.2} s; \
+                 billed as {video:.2} s (the video stream's), which the platform does not \
+                 document"
+            ),
+        ));
     }
     if v.variable_frame_rate {
         findings.push(Finding::new(
