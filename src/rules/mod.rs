@@ -7,11 +7,13 @@
 //! | `J` | `data.jsonl` and layout | [`manifest`] |
 //! | `P` | paths and archive members | [`paths`] |
 //! | `M` | media files | [`media`] |
+//! | `D` | decoded pictures (`--deep`) | [`deep`] |
 //! | `T` | prompts | [`prompts`] |
 //! | `S` | sample counts and sizes | [`size`] |
 //! | `H` | hyper-parameters | [`hyper`] |
 
 pub mod baseline;
+pub mod deep;
 mod finding;
 pub mod hyper;
 pub mod manifest;
@@ -30,6 +32,7 @@ pub fn all() -> Vec<&'static Rule> {
         .iter()
         .chain(paths::RULES)
         .chain(media::RULES)
+        .chain(deep::RULES)
         .chain(prompts::RULES)
         .chain(size::RULES)
         .chain(hyper::RULES)
@@ -40,7 +43,7 @@ pub fn all() -> Vec<&'static Rule> {
 }
 
 fn family_rank(code: &str) -> usize {
-    "JPMTSH".find(&code[..1]).unwrap_or(usize::MAX)
+    "JPMDTSH".find(&code[..1]).unwrap_or(usize::MAX)
 }
 
 /// The rule reference as Markdown (`docs/rules.md` is this text; a test keeps them equal).
@@ -57,6 +60,7 @@ pub fn markdown() -> String {
         ('J', "data.jsonl and layout"),
         ('P', "Paths and archive members"),
         ('M', "Media files"),
+        ('D', "Decoded pictures (`wanft check --deep`)"),
         ('T', "Prompts"),
         ('S', "Sample counts and sizes"),
         ('H', "Hyper-parameters (`wanft plan`, `wanft jobs create`)"),
