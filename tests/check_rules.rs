@@ -1112,6 +1112,39 @@ fn z003_zip_data_damaged() {
         "{:#?}",
         report.findings
     );
+    // A clip is only read whole by --deep, which checks its CRC-32: stored (decoded in place)
+    // and deflated (staged) alike.
+    for deflate in [false, true] {
+        // Only the clip and what references it: the other lines' files are missing (P001),
+        // which keeps the decode short.
+        let mut members = common::raw_zip::members_of(&fx.root);
+        members.retain(|m| m.name == b"data.jsonl" || m.name.starts_with(b"clip04"));
+        let clip = members
+            .iter()
+            .position(|m| m.name == b"clip04.mp4")
+            .unwrap();
+        if deflate {
+            let bytes = fx.read("clip04.mp4");
+            members[clip] = common::raw_zip::RawMember::deflated("clip04.mp4", &bytes);
+        }
+        members[clip].crc32 ^= 1;
+        std::fs::write(&zip, common::raw_zip::build(&members)).unwrap();
+        let shallow = check::run(&zip, &fx.options()).unwrap();
+        assert!(
+            !shallow.findings.has("Z003"),
+            "headers only: not read whole"
+        );
+        let mut opts = fx.options();
+        opts.deep = true;
+        let deep = check::run(&zip, &opts).unwrap();
+        let found: Vec<_> = deep
+            .findings
+            .iter()
+            .filter(|f| f.location.file.as_deref() == Some("clip04.mp4"))
+            .map(|f| f.rule.code)
+            .collect();
+        assert_eq!(found, ["Z003"], "deflated: {deflate}");
+    }
 }
 
 #[test]

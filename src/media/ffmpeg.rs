@@ -75,7 +75,25 @@ impl Ffmpeg {
     /// (up to a limit: the last line then says how many more there were). A failure with no
     /// message is reported with the exit status.
     pub fn decode_check(&self, file: &Path) -> io::Result<Vec<String>> {
-        let input = file_url(file);
+        self.decode_check_input(&file_url(file))
+    }
+
+    /// [`Ffmpeg::decode_check`] of bytes `start..start + len` of `file`, read in place (a
+    /// stored zip member) through ffmpeg's `subfile` protocol: nothing is copied.
+    pub fn decode_check_range(&self, file: &Path, start: u64, len: u64) -> io::Result<Vec<String>> {
+        let file = std::path::absolute(file)?;
+        if file.to_string_lossy().contains(",,") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path cannot be given to ffmpeg's subfile protocol",
+            ));
+        }
+        let mut input = OsString::from(format!("subfile,,start,{start},end,{},,:", start + len));
+        input.push(file_url(&file));
+        self.decode_check_input(&input)
+    }
+
+    fn decode_check_input(&self, input: &OsStr) -> io::Result<Vec<String>> {
         let output = self.run([
             OsStr::new("-nostdin"),
             OsStr::new("-hide_banner"),
@@ -86,7 +104,7 @@ impl Ffmpeg {
             OsStr::new("-err_detect"),
             OsStr::new("crccheck+bitstream+buffer"),
             OsStr::new("-i"),
-            &input,
+            input,
             OsStr::new("-map"),
             OsStr::new("0:v?"),
             OsStr::new("-map"),
