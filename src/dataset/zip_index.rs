@@ -477,13 +477,13 @@ fn check_ranges(members: &[Member], directory_start: u64, problems: &mut Vec<Pro
     // shares its bytes.
     let mut furthest: Option<&Member> = None;
     for m in order {
-        if let Some(previous) = furthest {
-            if m.header_offset < previous.data_end() {
-                report(Problem::Overlap {
-                    member: m.shown_name(),
-                    other: Some(previous.shown_name()),
-                });
-            }
+        if let Some(previous) = furthest
+            && m.header_offset < previous.data_end()
+        {
+            report(Problem::Overlap {
+                member: m.shown_name(),
+                other: Some(previous.shown_name()),
+            });
         }
         if m.data_end() > directory_start {
             report(Problem::Overlap {
