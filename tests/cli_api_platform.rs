@@ -217,3 +217,40 @@ fn checkpoints_show_identity_and_expiry_and_warn_before_it() {
     let (_, stderr) = cli.run(cli.wanft(REGION, &["checkpoints", "list", &job_id]), 0);
     assert!(stderr.contains("it can no longer be exported"), "{stderr}");
 }
+
+/// Two `jobs create` at once, both answers lost: each finds its own job by the unique
+/// `job_name` it sent (spec §8.5), so they report two distinct jobs, and two exist.
+#[test]
+fn concurrent_creates_with_lost_answers_report_distinct_jobs() {
+    let cli = Cli::start(frozen_clock());
+    let file_id = upload_example(&cli);
+    cli.faults(json!({ "lose_next_create": 2 }));
+    let create = || {
+        let cmd = cli.wanft(
+            REGION,
+            &[
+                "jobs",
+                "create",
+                "--training",
+                &file_id,
+                "--n-epochs",
+                "100",
+                "--eval-epochs",
+                "20",
+                "--format",
+                "json",
+            ],
+        );
+        let (stdout, stderr) = cli.run(cmd, 0);
+        assert!(stderr.contains("not sent again"), "{stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        doc["job"]["job_id"].as_str().unwrap().to_owned()
+    };
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let a = scope.spawn(create);
+        let b = scope.spawn(create);
+        [a, b].map(|t| t.join().expect("create ran")).to_vec()
+    });
+    assert_ne!(ids[0], ids[1], "each reports its own job");
+    assert_eq!(cli.job_count(), 2);
+}

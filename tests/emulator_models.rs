@@ -316,7 +316,6 @@ async fn deployments_validate_conflict_run_and_delete() {
         ("capacity", json!(0)),
         ("capacity", Value::Null),
         ("plan", json!("full")),
-        ("aigc_config", Value::Null),
         (
             "aigc_config",
             json!({ "use_input_prompt": false, "prompt": "p" }),
@@ -552,7 +551,8 @@ async fn generation_task_runs_and_serves_its_video() {
     );
     assert_eq!(
         done["usage"],
-        json!({ "duration": 10, "video_count": 1, "SR": 480 })
+        json!({ "duration": 10, "video_duration": 10, "video_count": 1, "SR": 480 }),
+        "both keys of the billed seconds (spec §8.10)"
     );
     let video_url = output["video_url"].as_str().expect("video_url");
     let video = h.client.get(video_url).send().await.expect("download");

@@ -413,15 +413,15 @@ pub async fn get(
                 &format!("tasks/{}.mp4", task.task_id),
                 finished,
             ));
-            let seconds_key = match task.task {
-                TaskType::I2v => "duration",
-                TaskType::Kf2v => "video_duration",
-            };
             body["usage"] = json!({
-                seconds_key: task.duration,
+                "video_duration": task.duration,
                 "video_count": 1,
                 "SR": task.resolution_class,
             });
+            // First-frame tasks also carry the seed's `duration` (spec §6.20, §8.10).
+            if task.task == TaskType::I2v {
+                body["usage"]["duration"] = json!(task.duration);
+            }
         }
         body
     })?;
