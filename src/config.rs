@@ -8,6 +8,7 @@
 //! key (`n_epoch = 800`) would plan and train something else than intended. The API key is
 //! refused: the file is meant to be committed; the key comes from `DASHSCOPE_API_KEY`.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +20,8 @@ use serde::{Deserialize, Deserializer};
 
 use crate::hyper::HyperParams;
 use crate::models::{self, ModelProfile, Region, TaskType};
+use crate::rules::Severity;
+use crate::rules::selection::{Origin, PathPattern, RuleSelection, Selector};
 use crate::small_file;
 
 /// The file name looked up in the current folder.
@@ -52,6 +55,8 @@ pub struct Config {
     pub deploy: DeploySection,
     #[serde(default)]
     pub api: ApiSection,
+    #[serde(default)]
+    pub rules: RulesSection,
     /// The file this was read from (empty for text parsed without a file).
     #[serde(skip)]
     pub path: PathBuf,
@@ -115,6 +120,52 @@ pub struct ApiSection {
     pub base_url: Option<String>,
 }
 
+/// `[rules]`: which rules run, where, at which severity, and the baseline (Ruff style; see
+/// [`crate::rules::selection`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSection {
+    /// Only these rules run (codes, prefixes, names or `ALL`) [default: all].
+    #[serde(default)]
+    pub select: Option<Vec<Selector>>,
+    /// Added to `select`.
+    #[serde(default)]
+    pub extend_select: Vec<Selector>,
+    /// Rules that do not run.
+    #[serde(default)]
+    pub ignore: Vec<Selector>,
+    /// Path pattern (a glob over the dataset's path and the file inside it) → rules that do not
+    /// apply there.
+    #[serde(default)]
+    pub per_path_ignores: BTreeMap<PathPattern, Vec<Selector>>,
+    /// Rule selector → the severity its findings carry instead of their own.
+    #[serde(default)]
+    pub severity: BTreeMap<Selector, Severity>,
+    /// Findings accepted for now (`wanft check --write-baseline`); relative to this file.
+    #[serde(default)]
+    pub baseline: Option<PathBuf>,
+}
+
+impl RulesSection {
+    /// The rule configuration this section describes; `config` is the file it was read from.
+    pub fn to_selection(&self, config: &Path) -> RuleSelection {
+        let origin = Origin::Config(config.to_owned());
+        let mut selection = RuleSelection::default();
+        if let Some(select) = &self.select {
+            selection.set_select(select.clone(), origin.clone());
+        }
+        selection.extend_select(self.extend_select.clone(), origin.clone());
+        selection.add_ignore(self.ignore.clone(), origin.clone());
+        for (pattern, selectors) in &self.per_path_ignores {
+            selection.add_path_ignore(pattern, selectors.clone(), origin.clone());
+        }
+        for (selector, severity) in &self.severity {
+            selection.set_severity(selector.clone(), *severity, origin.clone());
+        }
+        selection
+    }
+}
+
 /// Why a `wanft.toml` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -160,6 +211,7 @@ impl Config {
             .training
             .iter_mut()
             .chain(config.dataset.validation.iter_mut())
+            .chain(config.rules.baseline.iter_mut())
         {
             if p.is_relative() {
                 *p = dir.join(&*p);

@@ -41,7 +41,10 @@ async fn job_runs_to_success_with_usage_and_logs() {
         .await;
     let job_id = job["job_id"].as_str().expect("job id");
     let tokens = small_job_tokens();
-    assert!(tokens > 0 && tokens % 2 == 0, "halves exactly: {tokens}");
+    assert!(
+        tokens > 0 && tokens.is_multiple_of(2),
+        "halves exactly: {tokens}"
+    );
     assert!(
         job_id.len() == 20 && job_id.starts_with("ft-") && job_id.as_bytes()[15] == b'-',
         "{job_id}"
