@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::Context;
-use crate::dataset::{Dataset, PathField};
+use crate::dataset::{Damage, Dataset, PathField};
 use crate::deep::{self, ClipJob, DeepReport, ImageJob, Input, Request, Role};
-use crate::media::ffmpeg::Ffmpeg;
+use crate::media::ffmpeg::{self, Ffmpeg};
 use crate::media::{self, Expect, MediaError, MediaInfo};
 use crate::progress::Progress;
 use crate::rules::paths::References;
@@ -72,8 +72,12 @@ fn probe_one(dataset: &Dataset, name: &str, expect: Expect) -> Probed {
 
 /// `--deep`: decodes every file whose headers were readable with ffmpeg, once each, in
 /// parallel ([`crate::deep`]), and reports what ffmpeg complains about, how the decoded
-/// frames' timing compares with the headers, and the `D` rules. Zip members are copied to a
-/// temporary file for the duration of their decode (ffmpeg needs to seek), then deleted.
+/// frames' timing compares with the headers, and the `D` rules. Every zip member is read whole
+/// once, so its CRC-32 is checked (damage is reported as `Z003`). Stored members are then
+/// decoded in place, straight from the archive; a deflated one is inflated into a temporary
+/// file for the duration of its decode (ffmpeg needs to seek), so at most one member per
+/// worker is ever staged, and no more than its declared size, which the archive's budgets
+/// bound.
 pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) -> DeepReport {
     let mut clips: BTreeMap<&str, ClipJob> = BTreeMap::new();
     for i in 0..cx.dataset.samples.len() {
@@ -126,7 +130,18 @@ pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) -> Dee
             Err(_) => {}
         }
     }
-    let open = |name: &str| ffmpeg_input(cx.dataset, name);
+    // Damaged members are reported once, as such (Z003), not as decode errors.
+    let damaged = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let open = |name: &str| {
+        ffmpeg_input(cx.dataset, name).inspect_err(|e| {
+            if Damage::of(e).is_some() {
+                damaged
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(name.to_string());
+            }
+        })
+    };
     let analysis = &cx.options.analysis;
     let request = Request {
         clips: clips.into_values().collect(),
@@ -138,6 +153,7 @@ pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) -> Dee
         progress: cx.options.progress,
     };
     let report = deep::run(ffmpeg, &request);
+    let damaged = damaged.into_inner().unwrap_or_else(|p| p.into_inner());
     let mut videos: BTreeMap<&str, &crate::media::VideoInfo> = BTreeMap::new();
     for (name, decode) in &report.files {
         let video = match cx.media_of(name) {
@@ -147,7 +163,7 @@ pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) -> Dee
             }
             _ => None,
         };
-        if let Some(first) = decode.errors.first() {
+        if let Some(first) = decode.errors.first().filter(|_| !damaged.contains(name)) {
             findings.push(Finding::new(
                 &rules::media::DECODE_ERROR,
                 Location::file(name.as_str()),
@@ -188,6 +204,15 @@ fn ffmpeg_input(dataset: &Dataset, name: &str) -> std::io::Result<Input> {
         .ok_or_else(|| std::io::Error::other("the file disappeared"))?;
     if let Some(path) = entry.disk_path() {
         return Ok(Input::file(path));
+    }
+    let source = &dataset.source;
+    if let Some((start, len)) = source.stored_range(entry) {
+        // Read once for the CRC-32, then decoded in place.
+        std::io::copy(&mut source.open_entry(entry)?, &mut std::io::sink())?;
+        match ffmpeg::range_url(source.path(), start, len) {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {} // staged below
+            url => return url.map(Input::url),
+        }
     }
     let suffix = format!(".{}", crate::rules::paths::extension(name));
     let mut temp = tempfile::Builder::new()

@@ -7,6 +7,7 @@
 mod folders;
 pub mod manifest;
 pub mod source;
+pub mod zip_index;
 
 use std::fmt;
 use std::path::Path;
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use crate::models::TaskType;
 use crate::rules::{Finding, Findings, Location, manifest as rule};
-pub use source::{Entry, EntryKind, ReadSeek, Source, SourceError, SourceKind};
+pub use source::{Damage, Entry, EntryKind, ReadSeek, Source, SourceError, SourceKind};
 
 /// The manifest's name, at the dataset root.
 pub const MANIFEST: &str = "data.jsonl";
@@ -317,6 +318,9 @@ impl Dataset {
 
 /// Finds data.jsonl (at the root, or wrapped in one folder), else the folders layout.
 fn discover(source: &Source, findings: &mut Findings) -> Layout {
+    if !source.archive_problems().is_empty() {
+        return Layout::Empty; // a zip refused as a whole: its problems are the findings
+    }
     if source.get(MANIFEST).is_some_and(Entry::is_file) {
         return Layout::Manifest {
             name: MANIFEST.into(),
@@ -333,21 +337,40 @@ fn discover(source: &Source, findings: &mut Findings) -> Layout {
         .min_by_key(|e| (e.name.matches('/').count(), &e.name))
     {
         let base = first.name[..first.name.len() - MANIFEST.len()].to_string();
-        findings.push(
+        let folder = base.trim_end_matches('/');
+        let depth = first.name.matches('/').count();
+        // One wrapping folder around one data.jsonl is accepted (spec §8.8); deeper nesting or
+        // several candidates are not.
+        let finding = if depth == 1 && nested.len() == 1 {
             Finding::new(
                 &rule::NESTED,
                 Location::file(first.name.clone()),
                 format!(
-                    "data.jsonl is inside `{}` instead of at the root",
-                    base.trim_end_matches('/')
+                    "data.jsonl is inside the wrapping folder `{folder}`; its paths are read \
+                     from there"
                 ),
             )
-            .hint(format!(
-                "re-create the zip from inside the folder: cd {} && zip -r ../dataset.zip . \
-                 (or run `wanft pack`)",
-                base.trim_end_matches('/')
-            )),
-        );
+        } else if nested.len() > 1 {
+            Finding::new(
+                &rule::NESTED_DEEP,
+                Location::file(first.name.clone()),
+                format!(
+                    "{} data.jsonl files in folders and none at the root; wanft reads `{}`",
+                    nested.len(),
+                    first.name
+                ),
+            )
+        } else {
+            Finding::new(
+                &rule::NESTED_DEEP,
+                Location::file(first.name.clone()),
+                format!("data.jsonl is {depth} folders down, in `{folder}`"),
+            )
+        };
+        findings.push(finding.hint(format!(
+            "re-create the zip from inside the folder: cd {folder} && zip -r ../dataset.zip . \
+             (or run `wanft pack`, which writes it flat)"
+        )));
         return Layout::Manifest {
             name: first.name.clone(),
             base,
@@ -406,6 +429,8 @@ fn read_manifest(source: &Source, name: &str, findings: &mut Findings) -> Vec<Sa
     }
     let bytes = match source.read_entry(entry, MANIFEST_READ_CAP) {
         Ok(b) => b,
+        // Damaged data is reported once, as such (Z003).
+        Err(e) if source::Damage::of(&e).is_some() => return Vec::new(),
         Err(e) => {
             findings.push(Finding::new(
                 &crate::rules::media::UNREADABLE,
