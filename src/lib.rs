@@ -19,6 +19,7 @@ pub mod dataset;
 pub mod doctor;
 pub mod emulator;
 pub mod hyper;
+pub mod lock;
 pub mod media;
 pub mod models;
 pub mod pack;
