@@ -33,6 +33,7 @@ pub mod download;
 pub mod error;
 pub mod events;
 pub mod files;
+pub mod gallery;
 pub mod generation;
 pub mod images;
 pub mod jobs;
