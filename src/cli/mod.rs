@@ -4,6 +4,7 @@ mod api_args;
 mod check;
 mod checkpoints;
 mod deploy;
+mod doctor;
 mod emulator;
 mod files;
 mod generate;
@@ -107,6 +108,9 @@ pub enum Command {
     Generate(Box<generate::GenerateArgs>),
     /// Inspect generation tasks.
     Tasks(generate::TasksArgs),
+    /// What will cost or block you: key and region, the job quota, deployments up, checkpoints
+    /// about to expire, the price table's age, ffmpeg.
+    Doctor(doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(shell::CompletionsArgs),
     /// Print the manual page (or write every page with --out-dir).
@@ -133,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Deploy(args) => deploy::run(args, &cli.global),
         Command::Generate(args) => generate::run(args, &cli.global),
         Command::Tasks(args) => generate::run_tasks(args, &cli.global),
+        Command::Doctor(args) => doctor::run(args, &cli.global),
         Command::Completions(args) => shell::run_completions(args),
         Command::Man(args) => shell::run_man(args),
     };
