@@ -38,6 +38,7 @@ pub mod images;
 pub mod jobs;
 pub mod ledger;
 pub mod multipart;
+mod redact;
 pub mod retry;
 pub mod secret;
 mod status;
