@@ -320,7 +320,8 @@ fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
     let has_scheme = url.starts_with("http://") || url.starts_with("https://");
     if !has_scheme || url.chars().any(char::is_whitespace) {
         return Err(D::Error::custom(format!(
-            "`{url}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)"
+            "`{}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)",
+            crate::api::secret::without_userinfo(&url)
         )));
     }
     Ok(Some(url.trim_end_matches('/').to_owned()))

@@ -39,6 +39,7 @@ pub mod images;
 pub mod jobs;
 pub mod ledger;
 pub mod multipart;
+mod redact;
 pub mod retry;
 pub mod secret;
 mod status;

@@ -183,9 +183,12 @@ fn print_error(err: &anyhow::Error) {
     let red = anstyle::Style::new()
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Red.into()));
-    anstream::eprintln!("{red}error{red:#}: {err}");
+    // Messages name files and echo servers: no control character of theirs reaches the
+    // terminal or a CI log.
+    let escape = |text: String| wanft::report::escape_controls(&text).into_owned();
+    anstream::eprintln!("{red}error{red:#}: {}", escape(err.to_string()));
     for cause in err.chain().skip(1) {
-        anstream::eprintln!("  caused by: {cause}");
+        anstream::eprintln!("  caused by: {}", escape(cause.to_string()));
     }
     let hint = err
         .chain()
