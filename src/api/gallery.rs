@@ -279,10 +279,7 @@ mod tests {
         assert_eq!(safe_name("checkpoint-400"), "checkpoint-400");
         assert_eq!(safe_name("../../etc/x"), "_.._etc_x");
         assert_eq!(safe_name(".."), "checkpoint");
-        assert_eq!(
-            export_name("ft-2026-abc/def", Some(40)),
-            "lora_26abcdef_40"
-        );
+        assert_eq!(export_name("ft-2026-abc/def", Some(40)), "lora_26abcdef_40");
         assert_eq!(image_extension("https://x/y/frame.PNG?sig=1"), "png");
         assert_eq!(image_extension("https://x/y/frame"), "jpg");
     }
