@@ -82,8 +82,11 @@ done
 for i in 1 2 3; do
   n=$(printf 'val%02d' "$i")
   ext=$([ "$i" -eq 2 ] && echo png || echo jpg)
+  # PNG without alpha: the platform refuses alpha in generation inputs (spec §6.18), and
+  # `wanft run` starts a sample video from each validation image.
+  pix=(); [ "$ext" = png ] && pix=(-pix_fmt rgb24)
   ff -f lavfi -i "${sources[$((i + 3))]}=size=${sizes[$i]}:rate=1" -frames:v 1 -q:v 5 \
-     "examples/i2v-val/$n.$ext"
+     "${pix[@]}" "examples/i2v-val/$n.$ext"
   prompt="The video begins showing ${subjects[$((i + 4))]}. ${places[$((i + 7))]} $i2v_effect"
   printf '{"prompt":"%s","first_frame_path":"%s"}\n' "$prompt" "$n.$ext" \
     >> examples/i2v-val/data.jsonl

@@ -25,4 +25,6 @@ pub mod plan;
 pub mod progress;
 pub mod report;
 pub mod rules;
+pub mod run;
+pub mod spend;
 pub mod split;

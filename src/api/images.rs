@@ -38,8 +38,21 @@ pub fn image_url(arg: &str, max_bytes: u64) -> Result<String, ApiError> {
     }
     let bytes = std::fs::read(path)
         .map_err(|e| ApiError::local(format!("cannot read {}", path.display()), e))?;
-    let format = check_image(&bytes).map_err(invalid)?;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    data_url(&bytes, &path.display().to_string(), max_bytes)
+}
+
+/// The image `bytes` (named `name` in messages) as a `data:` URL, once it passes the platform's
+/// rules.
+pub fn data_url(bytes: &[u8], name: &str, max_bytes: u64) -> Result<String, ApiError> {
+    let invalid = |why: String| ApiError::Invalid(format!("{name}: {why}"));
+    if bytes.len() as u64 > max_bytes {
+        return Err(invalid(format!(
+            "{} bytes; the limit is {max_bytes} bytes",
+            bytes.len()
+        )));
+    }
+    let format = check_image(bytes).map_err(invalid)?;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(bytes);
     Ok(format!("data:{};base64,{encoded}", mime(format)))
 }
 

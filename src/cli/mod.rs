@@ -3,6 +3,7 @@
 mod api_args;
 mod check;
 mod checkpoints;
+mod consent;
 mod deploy;
 mod emulator;
 mod files;
@@ -13,6 +14,7 @@ mod pack;
 mod plan;
 mod progress;
 mod rules;
+mod run;
 mod status;
 mod upload;
 
@@ -95,6 +97,9 @@ pub enum Command {
     Generate(Box<generate::GenerateArgs>),
     /// Inspect generation tasks.
     Tasks(generate::TasksArgs),
+    /// From a project to a tuned model: check, plan, pack, upload, train, previews, export,
+    /// deploy, sample videos; resumable, and asking before it spends.
+    Run(Box<run::RunArgs>),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
@@ -116,6 +121,7 @@ pub fn main() -> ExitCode {
         Command::Deploy(args) => deploy::run(args, &cli.global),
         Command::Generate(args) => generate::run(args, &cli.global),
         Command::Tasks(args) => generate::run_tasks(args, &cli.global),
+        Command::Run(args) => run::run(args, &cli.global),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -141,15 +147,16 @@ fn print_error(err: &anyhow::Error) {
     let red = anstyle::Style::new()
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Red.into()));
-    anstream::eprintln!("{red}error{red:#}: {err}");
+    let reach = api_args::with_reach;
+    anstream::eprintln!("{red}error{red:#}: {}", reach(&err.to_string()));
     for cause in err.chain().skip(1) {
-        anstream::eprintln!("  caused by: {cause}");
+        anstream::eprintln!("  caused by: {}", reach(&cause.to_string()));
     }
     let hint = err
         .chain()
         .find_map(|e| e.downcast_ref::<wanft::api::ApiError>())
         .and_then(wanft::api::ApiError::hint);
     if let Some(hint) = hint {
-        anstream::eprintln!("  hint: {hint}");
+        anstream::eprintln!("  hint: {}", reach(&hint));
     }
 }
