@@ -9,6 +9,7 @@
 //! key (`n_epoch = 800`) would plan and train something else than intended. The API key is
 //! refused: the file is meant to be committed; the key comes from `DASHSCOPE_API_KEY`.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -20,6 +21,9 @@ use serde::{Deserialize, Deserializer};
 
 use crate::hyper::HyperParams;
 use crate::models::{self, ModelProfile, Region, TaskType};
+use crate::rules::Severity;
+use crate::rules::selection::{Origin, PathPattern, RuleSelection, Selector};
+use crate::small_file;
 
 /// The file name looked up in the current folder and its parents.
 pub const FILE_NAME: &str = "wanft.toml";
@@ -31,6 +35,9 @@ pub const BASE_URL_ENV: &str = "WANFT_BASE_URL";
 
 /// The commented template `wanft init` writes.
 pub const TEMPLATE: &str = include_str!("../templates/wanft.toml");
+
+/// Largest wanft.toml read: a project file is a few kilobytes.
+const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
 /// Keys that would hold the API key, refused wherever they appear.
 const SECRET_KEYS: &[&str] = &["api_key", "dashscope_api_key"];
@@ -54,6 +61,8 @@ pub struct Config {
     pub deploy: DeploySection,
     #[serde(default)]
     pub api: ApiSection,
+    #[serde(default)]
+    pub rules: RulesSection,
     /// The file this was read from (empty for text parsed without a file).
     #[serde(skip)]
     pub path: PathBuf,
@@ -119,7 +128,7 @@ pub struct ApiSection {
 
 /// Where a setting came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Origin {
+pub enum Provenance {
     /// A command-line flag: a printed next command must repeat it.
     Flag,
     /// An environment variable (still set when the printed command runs).
@@ -131,9 +140,9 @@ pub enum Origin {
 /// Which region and host the API commands talk to, and where each came from.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Endpoint {
-    pub region: Option<(Region, Origin)>,
+    pub region: Option<(Region, Provenance)>,
     /// Without a trailing slash.
-    pub base_url: Option<(String, Origin)>,
+    pub base_url: Option<(String, Provenance)>,
 }
 
 impl Endpoint {
@@ -146,11 +155,58 @@ impl Endpoint {
     }
 }
 
-/// `wanft.toml` in `dir` or the nearest parent folder that has one.
+/// `wanft.toml` in `dir` or the nearest parent folder that has one. Anything by that name
+/// counts (a FIFO or device is then refused by the reader), never silently skipped.
 pub fn find_project_file(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .map(|d| d.join(FILE_NAME))
-        .find(|path| path.is_file())
+        .find(|path| path.symlink_metadata().is_ok())
+}
+
+/// `[rules]`: which rules run, where, at which severity, and the baseline (Ruff style; see
+/// [`crate::rules::selection`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesSection {
+    /// Only these rules run (codes, prefixes, names or `ALL`) [default: all].
+    #[serde(default)]
+    pub select: Option<Vec<Selector>>,
+    /// Added to `select`.
+    #[serde(default)]
+    pub extend_select: Vec<Selector>,
+    /// Rules that do not run.
+    #[serde(default)]
+    pub ignore: Vec<Selector>,
+    /// Path pattern (a glob over the dataset's path and the file inside it) → rules that do not
+    /// apply there.
+    #[serde(default)]
+    pub per_path_ignores: BTreeMap<PathPattern, Vec<Selector>>,
+    /// Rule selector → the severity its findings carry instead of their own.
+    #[serde(default)]
+    pub severity: BTreeMap<Selector, Severity>,
+    /// Findings accepted for now (`wanft check --write-baseline`); relative to this file.
+    #[serde(default)]
+    pub baseline: Option<PathBuf>,
+}
+
+impl RulesSection {
+    /// The rule configuration this section describes; `config` is the file it was read from.
+    pub fn to_selection(&self, config: &Path) -> RuleSelection {
+        let origin = Origin::Config(config.to_owned());
+        let mut selection = RuleSelection::default();
+        if let Some(select) = &self.select {
+            selection.set_select(select.clone(), origin.clone());
+        }
+        selection.extend_select(self.extend_select.clone(), origin.clone());
+        selection.add_ignore(self.ignore.clone(), origin.clone());
+        for (pattern, selectors) in &self.per_path_ignores {
+            selection.add_path_ignore(pattern, selectors.clone(), origin.clone());
+        }
+        for (selector, severity) in &self.severity {
+            selection.set_severity(selector.clone(), *severity, origin.clone());
+        }
+        selection
+    }
 }
 
 /// Why a `wanft.toml` could not be used.
@@ -201,6 +257,7 @@ impl Config {
             .training
             .iter_mut()
             .chain(config.dataset.validation.iter_mut())
+            .chain(config.rules.baseline.iter_mut())
         {
             if p.is_relative() {
                 *p = dir.join(&*p);
@@ -211,10 +268,11 @@ impl Config {
 
     /// Reads and parses the file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text =
+            small_file::read_to_string(path, MAX_CONFIG_BYTES).map_err(|e| ConfigError::Read {
+                path: path.to_owned(),
+                source: e.into(),
+            })?;
         Config::parse(&text, path)
     }
 
@@ -245,20 +303,20 @@ impl Config {
             message,
         };
         let region = match (region_flag, env(REGION_ENV)) {
-            (Some(region), _) => Some((region, Origin::Flag)),
+            (Some(region), _) => Some((region, Provenance::Flag)),
             (None, Some(text)) => {
                 let region = Region::from_str(text.trim()).map_err(|e| invalid(REGION_ENV, e))?;
-                Some((region, Origin::Env))
+                Some((region, Provenance::Env))
             }
-            (None, None) => self.region.map(|r| (r, Origin::File)),
+            (None, None) => self.region.map(|r| (r, Provenance::File)),
         };
         let base_url = match (base_url_flag, env(BASE_URL_ENV)) {
-            (Some(url), _) => Some((url.trim_end_matches('/').to_owned(), Origin::Flag)),
+            (Some(url), _) => Some((url.trim_end_matches('/').to_owned(), Provenance::Flag)),
             (None, Some(text)) => {
                 let url = check_http_url(text.trim()).map_err(|e| invalid(BASE_URL_ENV, e))?;
-                Some((url, Origin::Env))
+                Some((url, Provenance::Env))
             }
-            (None, None) => self.api.base_url.clone().map(|u| (u, Origin::File)),
+            (None, None) => self.api.base_url.clone().map(|u| (u, Provenance::File)),
         };
         Ok(Endpoint { region, base_url })
     }
@@ -566,7 +624,10 @@ base_url = "http://127.0.0.1:8080/"
         let file = parse("region = \"cn-beijing\"\n[api]\nbase_url = \"http://file:1\"\n").unwrap();
         let no_env = |_: &str| None;
         let from_file = file.endpoint(None, None, no_env).unwrap();
-        assert_eq!(from_file.region, Some((Region::CnBeijing, Origin::File)));
+        assert_eq!(
+            from_file.region,
+            Some((Region::CnBeijing, Provenance::File))
+        );
         assert_eq!(from_file.base_url(), Some("http://file:1"));
 
         let env = |name: &str| match name {
@@ -575,19 +636,22 @@ base_url = "http://127.0.0.1:8080/"
             _ => None,
         };
         let from_env = file.endpoint(None, None, env).unwrap();
-        assert_eq!(from_env.region, Some((Region::ApSoutheast1, Origin::Env)));
+        assert_eq!(
+            from_env.region,
+            Some((Region::ApSoutheast1, Provenance::Env))
+        );
         assert_eq!(
             from_env.base_url,
-            Some(("http://env:2".into(), Origin::Env))
+            Some(("http://env:2".into(), Provenance::Env))
         );
 
         let flagged = file
             .endpoint(Some(Region::CnBeijing), Some("http://flag:3"), env)
             .unwrap();
-        assert_eq!(flagged.region, Some((Region::CnBeijing, Origin::Flag)));
+        assert_eq!(flagged.region, Some((Region::CnBeijing, Provenance::Flag)));
         assert_eq!(
             flagged.base_url,
-            Some(("http://flag:3".into(), Origin::Flag))
+            Some(("http://flag:3".into(), Provenance::Flag))
         );
 
         let empty = |_: &str| Some("  ".to_owned());

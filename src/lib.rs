@@ -26,5 +26,6 @@ pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod run;
+pub mod small_file;
 pub mod spend;
 pub mod split;

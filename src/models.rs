@@ -131,8 +131,21 @@ pub enum Price {
     Per1kTokens(&'static str),
 }
 
+/// Date the built-in prices were read from the platform's price list (spec §3), as a literal
+/// for `concat!` (`wanft --version` prints it).
+#[macro_export]
+macro_rules! prices_as_of {
+    () => {
+        "2025-12-22"
+    };
+}
+
+/// Jobs that may be running or succeeded at once per account (spec §8.2): creating one more
+/// fails with 429 `Throttling` until jobs are deleted.
+pub const JOB_QUOTA: usize = 20;
+
 /// Date the built-in prices were read from the platform's price list (spec §3).
-pub const PRICES_AS_OF: &str = "2025-12-22";
+pub const PRICES_AS_OF: &str = prices_as_of!();
 
 /// Everything the tools need to know about one fine-tunable base model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

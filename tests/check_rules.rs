@@ -616,6 +616,73 @@ fn m007_clip_too_long() {
     fx.expect("M007");
 }
 
+/// A lossless cut of `seconds` from `start` of a 14 s clip with a keyframe every 4 s: it keeps
+/// the samples back to the keyframe before `start` and hides them with an edit list.
+fn with_lossless_cut(fx: &Fixture, i: usize, name: &str, start: f64, seconds: f64) {
+    let source = fx.path("source.mp4");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=16:duration=14",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "64",
+        source.to_str().unwrap(),
+    ]);
+    ffmpeg(&[
+        "-ss",
+        &start.to_string(),
+        "-i",
+        source.to_str().unwrap(),
+        "-t",
+        &seconds.to_string(),
+        "-c",
+        "copy",
+        fx.path(name).to_str().unwrap(),
+    ]);
+    fx.remove("source.mp4");
+    fx.set_field(i, "video_path", name);
+}
+
+/// The duration rules follow the presented duration, not the hidden samples (spec §8.12).
+#[test]
+fn m007_m008_follow_the_edit_list_of_a_lossless_cut() {
+    let fx = Fixture::i2v();
+    // 9 s shown from 3.9 s: 12.9 s of samples, 9 s played. Not over wan2.5's 10 s.
+    with_lossless_cut(&fx, 0, "cut9.mp4", 3.9, 9.0);
+    // 1.6 s shown from 7.3 s: 3.3 s of samples. Under the recommended 2 s.
+    with_lossless_cut(&fx, 1, "cut1.mp4", 7.3, 1.6);
+    fx.remove("clip01.mp4").remove("clip02.mp4");
+    let report = fx.check_with(&fx.root, &fx.options());
+    let duration = |name: &str| match report.media[name].result.as_ref().unwrap() {
+        wanft::media::MediaInfo::Video(v) => (v.duration_s.unwrap(), v.media_duration_s.unwrap()),
+        other => panic!("{other:?}"),
+    };
+    let (played, stored) = duration("cut9.mp4");
+    assert!(
+        (played - 9.0).abs() < 0.07 && stored > 12.0,
+        "{played} {stored}"
+    );
+    let (played, stored) = duration("cut1.mp4");
+    assert!(
+        (played - 1.6).abs() < 0.07 && stored > 3.0,
+        "{played} {stored}"
+    );
+    let found = fx.check_both();
+    let on = |code: &str, file: &str| {
+        found
+            .iter()
+            .any(|f| f.0 == code && f.1.as_deref() == Some(file))
+    };
+    assert!(!on("M007", "cut9.mp4"), "{found:#?}");
+    assert!(on("M008", "cut1.mp4"), "{found:#?}");
+    assert!(!on("M008", "cut9.mp4"), "{found:#?}");
+}
+
 #[test]
 fn m008_clip_too_short() {
     let fx = Fixture::i2v();

@@ -41,7 +41,10 @@ async fn job_runs_to_success_with_usage_and_logs() {
         .await;
     let job_id = job["job_id"].as_str().expect("job id");
     let tokens = small_job_tokens();
-    assert!(tokens > 0 && tokens % 2 == 0, "halves exactly: {tokens}");
+    assert!(
+        tokens > 0 && tokens.is_multiple_of(2),
+        "halves exactly: {tokens}"
+    );
     assert!(
         job_id.len() == 20 && job_id.starts_with("ft-") && job_id.as_bytes()[15] == b'-',
         "{job_id}"
@@ -136,17 +139,64 @@ async fn job_runs_to_success_with_usage_and_logs() {
     assert!(lines.iter().any(|l| l.ends_with(&summary)), "{lines:#?}");
 }
 
+/// Every line of a job's log, read in pages of 1000 (spec §8.1).
 async fn logs(h: &Harness, job_id: &str) -> Vec<String> {
-    let (status, body) = h.get(&format!("/api/v1/fine-tunes/{job_id}/logs")).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let lines: Vec<String> = body["output"]["logs"]
-        .as_array()
-        .expect("logs")
-        .iter()
-        .map(|l| l.as_str().expect("line").to_owned())
-        .collect();
-    assert_eq!(body["output"]["total"], lines.len());
-    lines
+    let mut lines: Vec<String> = Vec::new();
+    loop {
+        let path = format!(
+            "/api/v1/fine-tunes/{job_id}/logs?offset={}&line=1000",
+            lines.len()
+        );
+        let (status, body) = h.get(&path).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let page: Vec<String> = body["output"]["logs"]
+            .as_array()
+            .expect("logs")
+            .iter()
+            .map(|l| l.as_str().expect("line").to_owned())
+            .collect();
+        let total = body["output"]["total"].as_u64().expect("total") as usize;
+        assert!(page.len() <= 1000);
+        lines.extend(page);
+        if lines.len() >= total {
+            assert_eq!(lines.len(), total);
+            return lines;
+        }
+    }
+}
+
+/// Logs are paged: 100 lines unless asked, at most 1000, `offset` skips lines (spec §8.1).
+#[tokio::test]
+async fn logs_are_paged_by_offset_and_line() {
+    let h = start(config()).await;
+    let job_id = h.start_job(10, json!({})).await;
+    h.advance(100_000.0).await;
+    let every = logs(&h, &job_id).await;
+    assert!(every.len() > 2000, "one line per step: {}", every.len());
+    assert!(every.last().unwrap().ends_with("##FT_COMPLETE##"));
+    let path = |query: &str| format!("/api/v1/fine-tunes/{job_id}/logs{query}");
+    let h = &h;
+    let page = |query: &str| {
+        let path = path(query);
+        async move { h.get(&path).await }
+    };
+    let (status, body) = page("").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["output"]["logs"].as_array().unwrap().len(), 100);
+    assert_eq!(body["output"]["total"], every.len());
+    assert_eq!(body["output"]["logs"][0], every[0].as_str());
+    let (_, body) = page("?offset=150&line=1000").await;
+    let lines = body["output"]["logs"].as_array().unwrap();
+    assert_eq!(lines.len(), 1000);
+    assert_eq!(lines[0], every[150].as_str());
+    let (_, body) = page(&format!("?offset={}", every.len())).await;
+    assert_eq!(body["output"]["logs"], json!([]));
+    assert_eq!(body["output"]["total"], every.len());
+    for bad in ["?line=1001", "?line=0", "?offset=-1"] {
+        let (status, body) = page(bad).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert_eq!(body["code"], "InvalidParameter");
+    }
 }
 
 #[tokio::test]

@@ -184,3 +184,67 @@ fn real_clip_durations_give_the_real_bill() {
         fee.normalize().to_string()
     );
 }
+
+#[test]
+fn lossless_cuts_are_billed_as_they_play() {
+    // Twenty 7.1 s cuts that keep up to 2 s of hidden frames each: billed 7 s each (spec §8.12),
+    // as ffprobe's duration and the spec's formula give, not by their stored samples.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("cuts");
+    common::copy_dir(&Path::new(common::ROOT).join("examples/i2v-train"), &data);
+    let source = dir.path().join("source.mp4");
+    common::ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc2=size=320x240:rate=24:duration=12",
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=12",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        "-g",
+        "48",
+        "-c:a",
+        "aac",
+        source.to_str().unwrap(),
+    ]);
+    let manifest = fs::read_to_string(data.join("data.jsonl")).unwrap();
+    let mut expected = 0;
+    for line in manifest.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        let clip = data.join(v["video_path"].as_str().unwrap());
+        common::ffmpeg(&[
+            "-ss",
+            "2.7",
+            "-i",
+            source.to_str().unwrap(),
+            "-t",
+            "7.1",
+            "-c",
+            "copy",
+            clip.to_str().unwrap(),
+        ]);
+        expected += ffprobe_billable_seconds(&clip, 10);
+    }
+    assert_eq!(expected, 20 * 7);
+    let doc = plan_json(
+        dir.path(),
+        &[
+            data.to_str().unwrap(),
+            "--region",
+            "cn-beijing",
+            "--n-epochs",
+            "100",
+        ],
+    );
+    assert_eq!(doc["tokens"]["billable_seconds"], expected);
+    for clip in doc["clips"].as_array().unwrap() {
+        let seconds = clip["duration_s"].as_f64().unwrap();
+        assert!((seconds - 7.1).abs() < 0.05, "{clip}");
+    }
+    assert_totals_follow_from_clips(&doc);
+}

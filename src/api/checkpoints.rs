@@ -4,6 +4,7 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use chrono::{DateTime, FixedOffset, NaiveDateTime, Utc};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 
@@ -132,14 +133,21 @@ impl ExportStatus {
     }
 }
 
-/// A checkpoint and its export (spec §6.14).
+/// A checkpoint and its export (spec §6.14, §8.3).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Checkpoint {
     pub checkpoint: String,
+    /// `{job_id}:checkpoint-{step}` (spec §8.3).
+    pub checkpoint_id: Option<String>,
+    /// The training step; read [`Checkpoint::step`], which falls back on the name.
+    #[serde(rename = "step")]
+    pub step_field: Option<u64>,
     pub job_id: Option<String>,
     pub full_name: Option<String>,
     pub create_time: Option<String>,
+    /// After this an unexported checkpoint can no longer be exported (spec §8.3).
+    pub expire_time: Option<String>,
     pub status: ExportStatus,
     /// The deployable name, once exported.
     pub model_name: Option<String>,
@@ -148,14 +156,88 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
+    /// The training step: the `step` the platform sends, else the one in the name.
     pub fn step(&self) -> Option<u64> {
-        step_of(&self.checkpoint)
+        self.step_field.or_else(|| step_of(&self.checkpoint))
+    }
+
+    /// True once the checkpoint is exported: it no longer expires.
+    pub fn is_exported(&self) -> bool {
+        self.status == ExportStatus::Succeeded
+    }
+
+    /// When export stops being possible, as an instant. `expire_time` carries no time zone;
+    /// it is read as China Standard Time (UTC+8), the earlier of the two plausible readings
+    /// (the platform's home zone, UTC), so warnings come early rather than late.
+    pub fn expires_at(&self) -> Option<DateTime<Utc>> {
+        parse_platform_time(self.expire_time.as_deref()?)
     }
 
     /// True once an export was asked for (a plain `PENDING` is also "never exported").
     pub fn export_requested(&self) -> bool {
         self.model_display_name.is_some() || self.status != ExportStatus::Pending
     }
+}
+
+/// How long before expiry an unexported checkpoint is worth a warning.
+pub const EXPIRY_WARNING: Duration = Duration::from_secs(3 * 24 * 3600);
+
+/// An unexported checkpoint close to (or past) its expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expiring<'a> {
+    pub checkpoint: &'a Checkpoint,
+    pub expires_at: DateTime<Utc>,
+    /// Time left at `now`; zero once expired.
+    pub left: Duration,
+}
+
+impl Expiring<'_> {
+    pub fn expired(&self) -> bool {
+        self.left.is_zero()
+    }
+}
+
+/// The unexported checkpoints that expire within `within` of `now` (expired ones included),
+/// soonest first: what `checkpoints list`, `doctor` and `run` warn about (spec §8.3).
+pub fn expiring_soon(
+    checkpoints: &[Checkpoint],
+    now: DateTime<Utc>,
+    within: Duration,
+) -> Vec<Expiring<'_>> {
+    let mut soon: Vec<Expiring<'_>> = checkpoints
+        .iter()
+        .filter(|c| !c.is_exported())
+        .filter_map(|checkpoint| {
+            let expires_at = checkpoint.expires_at()?;
+            let left = (expires_at - now).to_std().unwrap_or(Duration::ZERO);
+            (left <= within).then_some(Expiring {
+                checkpoint,
+                expires_at,
+                left,
+            })
+        })
+        .collect();
+    soon.sort_by_key(|e| e.expires_at);
+    soon
+}
+
+/// A platform timestamp without zone (`2025-11-26T13:42:31`, optional fraction, `T` or a
+/// space) read as UTC+8; one with a zone or `Z` as written.
+pub fn parse_platform_time(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(zoned) = DateTime::parse_from_rfc3339(text) {
+        return Some(zoned.with_timezone(&Utc));
+    }
+    let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok())?;
+    let china = FixedOffset::east_opt(8 * 3600)?;
+    Some(
+        naive
+            .and_local_timezone(china)
+            .single()?
+            .with_timezone(&Utc),
+    )
 }
 
 /// `GET …/checkpoints`: every kept checkpoint with its export state, sorted by step.
@@ -306,6 +388,47 @@ mod tests {
             serde_json::from_str(r#"[{"checkpoint":"checkpoint-20"},"checkpoint-40",{}]"#).unwrap();
         assert_eq!(items.len(), 3);
         assert!(matches!(&items[1], Previewed::Name(n) if n == "checkpoint-40"));
+    }
+
+    #[test]
+    fn identity_and_expiry_are_read_and_near_expiry_is_found() {
+        let listed: Vec<Checkpoint> = serde_json::from_str(
+            r#"[{"checkpoint":"checkpoint-180","checkpoint_id":"ft-1:checkpoint-180","step":180,
+                 "create_time":"2025-11-11T13:42:31","expire_time":"2025-11-26T13:42:31",
+                 "status":"PENDING"},
+                {"checkpoint":"checkpoint-160","expire_time":"2025-11-12T00:00:00.500",
+                 "status":"PENDING"},
+                {"checkpoint":"checkpoint-140","expire_time":"2025-11-12T00:00:00",
+                 "status":"SUCCEEDED","model_name":"m-c140"},
+                {"checkpoint":"checkpoint-120","status":"PENDING"}]"#,
+        )
+        .unwrap();
+        assert_eq!(listed[0].step(), Some(180));
+        assert_eq!(
+            listed[0].checkpoint_id.as_deref(),
+            Some("ft-1:checkpoint-180")
+        );
+        // No zone: read as UTC+8.
+        let expiry = listed[0].expires_at().unwrap();
+        assert_eq!(expiry.to_rfc3339(), "2025-11-26T05:42:31+00:00");
+        let now = parse_platform_time("2025-11-24T13:42:31").unwrap();
+        let soon = expiring_soon(&listed, now, EXPIRY_WARNING);
+        let names: Vec<&str> = soon
+            .iter()
+            .map(|e| e.checkpoint.checkpoint.as_str())
+            .collect();
+        // 160 expired (listed first), 180 in two days; 140 is exported, 120 has no expiry.
+        assert_eq!(names, ["checkpoint-160", "checkpoint-180"]);
+        assert!(soon[0].expired() && !soon[1].expired());
+        assert_eq!(soon[1].left, Duration::from_secs(2 * 24 * 3600));
+        assert!(expiring_soon(&listed, now, Duration::from_secs(3600)).len() == 1);
+        assert_eq!(
+            parse_platform_time("2025-11-26T13:42:31Z")
+                .unwrap()
+                .to_rfc3339(),
+            "2025-11-26T13:42:31+00:00"
+        );
+        assert_eq!(parse_platform_time("yesterday"), None);
     }
 
     #[test]

@@ -6,10 +6,11 @@
 //! of the key. Calls safe to repeat wrap it in [`retry::run`]; calls that create something go
 //! through [`super::create`].
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue, RETRY_AFTER};
+use chrono::{DateTime, Utc};
+use reqwest::header::{AUTHORIZATION, DATE, HeaderMap, HeaderValue, RETRY_AFTER};
 use reqwest::{Method, RequestBuilder, Response, Url};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -72,7 +73,12 @@ pub struct Client {
     timeout: Duration,
     retry: RetryPolicy,
     observer: Arc<dyn Observer>,
+    /// The server's clock as last seen (`Date` of an answer) and when it was seen.
+    server_clock: Arc<Mutex<Option<ServerDate>>>,
 }
+
+/// A server's `Date` and the local instant it arrived.
+type ServerDate = (DateTime<Utc>, Instant);
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -164,7 +170,36 @@ impl Client {
             timeout: config.timeout,
             retry: config.retry,
             observer: config.observer,
+            server_clock: Arc::default(),
         })
+    }
+
+    /// The server's time now: the `Date` of its last answer plus the time since, or the local
+    /// clock before any answer. Expiry (checkpoints, links) is judged by the server's clock,
+    /// which a local clock may not match.
+    pub fn server_now(&self) -> DateTime<Utc> {
+        let seen = *self
+            .server_clock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        match seen {
+            Some((date, at)) => date + chrono::Duration::from_std(at.elapsed()).unwrap_or_default(),
+            None => Utc::now(),
+        }
+    }
+
+    fn note_server_date(&self, headers: &HeaderMap) {
+        let date = headers
+            .get(DATE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| DateTime::parse_from_rfc2822(v).ok());
+        if let Some(date) = date {
+            *self
+                .server_clock
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner) =
+                Some((date.with_timezone(&Utc), Instant::now()));
+        }
     }
 
     pub fn region(&self) -> Region {
@@ -240,6 +275,7 @@ impl Client {
             .await
             .map_err(|e| self.transport_error(&operation, &e))?;
         let status = response.status();
+        self.note_server_date(response.headers());
         self.observer.event(&Event::Received {
             method: method.as_str(),
             url: &shown_url,

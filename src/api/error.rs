@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::jobs::JobQuota;
 use super::secret::KeyError;
 use crate::models::Region;
 
@@ -45,6 +46,71 @@ impl fmt::Display for HttpFailure {
     }
 }
 
+/// The job quota is used up: the platform refused a create with 429 `Throttling`, or the check
+/// before spending found every slot taken (spec §8.2).
+#[derive(Debug, Clone)]
+pub struct JobQuotaFull {
+    /// The platform's refusal; `None` when the check before spending found the quota full.
+    pub refusal: Option<HttpFailure>,
+    /// The jobs that count, oldest first; `None` when they could not be listed.
+    pub quota: Option<JobQuota>,
+}
+
+impl fmt::Display for JobQuotaFull {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.quota {
+            Some(quota) => write!(
+                f,
+                "job quota reached: {} jobs are running or succeeded, and the account allows {}",
+                quota.counted.len(),
+                quota.limit
+            )?,
+            None => write!(
+                f,
+                "job quota reached: the account allows {} running or succeeded jobs",
+                crate::models::JOB_QUOTA
+            )?,
+        }
+        if let Some(refusal) = &self.refusal {
+            write!(f, " ({refusal})")?;
+        }
+        if let Some(quota) = &self.quota {
+            for job in &quota.counted {
+                write!(
+                    f,
+                    "\n  {}  {:<9}  {}  {}",
+                    job.job_id,
+                    job.status.as_str(),
+                    job.model.as_deref().unwrap_or("-"),
+                    job.create_time.as_deref().unwrap_or("-")
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl JobQuotaFull {
+    fn hint(&self) -> String {
+        let finished: Vec<&str> = self
+            .quota
+            .iter()
+            .flat_map(|q| &q.counted)
+            .filter(|j| j.status.is_terminal())
+            .map(|j| j.job_id.as_str())
+            .collect();
+        let example = match finished.first() {
+            Some(oldest) => format!(", oldest first (`wanft jobs delete {oldest}`)"),
+            None => String::new(),
+        };
+        format!(
+            "a quota, not a rate limit: waiting does not lift it. Delete succeeded jobs whose \
+             models you no longer need{example}; running and queued jobs count until they end \
+             (`wanft jobs cancel` stops one, billing the tokens used so far)"
+        )
+    }
+}
+
 /// How far a request got before its connection failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -61,6 +127,10 @@ pub enum Stage {
 pub enum ApiError {
     #[error("{0}")]
     Http(Box<HttpFailure>),
+    /// The account's job quota is used up (spec §8.2): its own error, since waiting does not
+    /// lift it and the remedy is deleting jobs.
+    #[error("{0}")]
+    JobQuota(Box<JobQuotaFull>),
     #[error("{operation}: {detail}")]
     Transport {
         operation: String,
@@ -129,6 +199,7 @@ impl ApiError {
     pub fn http(&self) -> Option<&HttpFailure> {
         match self {
             ApiError::Http(failure) => Some(failure),
+            ApiError::JobQuota(full) => full.refusal.as_ref(),
             _ => None,
         }
     }
@@ -137,6 +208,7 @@ impl ApiError {
     pub fn code(&self) -> Option<&str> {
         match self {
             ApiError::Http(failure) => failure.code.as_deref(),
+            ApiError::JobQuota(_) => Some("Throttling"),
             ApiError::UploadRefused { code, .. } => Some(code),
             _ => None,
         }
@@ -151,6 +223,7 @@ impl ApiError {
     pub fn hint(&self) -> Option<String> {
         match self {
             ApiError::Http(failure) => http_hint(failure),
+            ApiError::JobQuota(full) => Some(full.hint()),
             ApiError::UploadRefused { code, .. } => code_hint(code, None),
             ApiError::Transport {
                 stage: Stage::Connect,

@@ -24,20 +24,15 @@ pub fn image_url(arg: &str, max_bytes: u64) -> Result<String, ApiError> {
     }
     let path = Path::new(arg);
     let invalid = |why: String| ApiError::Invalid(format!("{}: {why}", path.display()));
-    let metadata = std::fs::metadata(path)
-        .map_err(|e| ApiError::local(format!("cannot read {}", path.display()), e))?;
-    if !metadata.is_file() {
-        return Err(invalid("not a file".into()));
-    }
-    // Checked before reading, so a huge file is never loaded.
-    if metadata.len() > max_bytes {
-        return Err(invalid(format!(
-            "{} bytes; the limit is {max_bytes} bytes",
-            metadata.len()
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| ApiError::local(format!("cannot read {}", path.display()), e))?;
+    // A huge file is refused before it is loaded; a FIFO or device, before it is opened.
+    let bytes = crate::small_file::read(path, max_bytes).map_err(|e| match e {
+        crate::small_file::ReadError::TooLarge { .. } => {
+            let size = std::fs::metadata(path).map_or(0, |m| m.len());
+            invalid(format!("{size} bytes; the limit is {max_bytes} bytes"))
+        }
+        crate::small_file::ReadError::NotRegular { .. } => invalid("not a file".into()),
+        e => ApiError::local(format!("cannot read {}", path.display()), e.into()),
+    })?;
     data_url(&bytes, &path.display().to_string(), max_bytes)
 }
 

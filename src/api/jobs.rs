@@ -9,10 +9,10 @@ use serde_json::{Map, Value, json};
 use super::client::{Call, Client, Output};
 use super::create::{self, Creation, Found};
 use super::de::{hyper_echo, nullable};
-use super::error::ApiError;
+use super::error::{ApiError, HttpFailure, JobQuotaFull};
 use super::status::status_enum;
 use crate::hyper::HyperParams;
-use crate::models::ModelProfile;
+use crate::models::{self, ModelProfile};
 
 const JOBS: [&str; 3] = ["api", "v1", "fine-tunes"];
 /// The only training type (LoRA).
@@ -97,13 +97,71 @@ pub struct JobQuery {
     pub page_size: u32,
 }
 
-/// The log of a job: every line so far (spec §6.8; no paging is documented).
+/// A page of a job's log (spec §8.1): `logs` from line `offset` on, `total` lines in all.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(default)]
 pub struct JobLogs {
     pub total: Option<u64>,
     #[serde(deserialize_with = "nullable")]
     pub logs: Vec<String>,
+}
+
+/// Lines asked for per log page: the platform's maximum (it answers 100 when not asked).
+pub const LOG_PAGE_LINES: u32 = 1000;
+/// Most pages read in one go (ten million lines), so a server that ignores `offset` cannot
+/// keep a reader busy forever.
+const MAX_LOG_PAGES: usize = 10_000;
+
+/// Reads a job's log from where it last stopped: each line is handed out once, however often
+/// it is asked (`jobs logs --follow`, `run`'s live tail).
+#[derive(Debug, Clone)]
+pub struct LogCursor {
+    job_id: String,
+    /// Lines already handed out.
+    offset: u64,
+}
+
+impl LogCursor {
+    /// A cursor at the first line of `job_id`'s log.
+    pub fn new(job_id: impl Into<String>) -> Self {
+        LogCursor {
+            job_id: job_id.into(),
+            offset: 0,
+        }
+    }
+
+    /// Lines handed out so far.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Every line logged since the last call (all of them the first time), paging as needed.
+    pub async fn next_lines(&mut self, client: &Client) -> Result<Vec<String>, ApiError> {
+        let mut fresh = Vec::new();
+        for _ in 0..MAX_LOG_PAGES {
+            let page = log_page(client, &self.job_id, self.offset, LOG_PAGE_LINES).await?;
+            let mut lines = page.logs;
+            // A server that ignores `offset` answers from the first line again: more lines than
+            // remain after the offset. Skip what was handed out already.
+            if let Some(total) = page.total
+                && lines.len() as u64 > total.saturating_sub(self.offset)
+            {
+                let seen = usize::try_from(self.offset).unwrap_or(usize::MAX);
+                lines.drain(..seen.min(lines.len()));
+            }
+            let got = lines.len() as u64;
+            self.offset += got;
+            fresh.extend(lines);
+            // A full page may have more behind it; a short one (or one that ignored `line`)
+            // is the end.
+            let at_end = got != u64::from(LOG_PAGE_LINES)
+                || page.total.is_some_and(|total| self.offset >= total);
+            if at_end {
+                break;
+            }
+        }
+        Ok(fresh)
+    }
 }
 
 /// A job to create.
@@ -181,10 +239,102 @@ fn compatible(echo: &HyperParams, sent: &HyperParams) -> bool {
     })
 }
 
-/// `POST /api/v1/fine-tunes`, at most once (see [`create`]).
+/// `POST /api/v1/fine-tunes`, at most once (see [`create`]). A refusal for the job quota comes
+/// back as [`ApiError::JobQuota`], listing the jobs that count.
 pub async fn create_job(client: &Client, job: &NewJob) -> Result<Job, ApiError> {
     let operation = client.operation(&Method::POST, &JOBS);
-    create::create_once(client, &JobCreation { job }, &operation).await
+    match create::create_once(client, &JobCreation { job }, &operation).await {
+        Err(ApiError::Http(failure)) if is_quota_refusal(&failure) => {
+            // Best effort: the refusal stands even when the jobs cannot be listed.
+            let quota = job_quota(client).await.ok();
+            Err(ApiError::JobQuota(Box::new(JobQuotaFull {
+                refusal: Some(*failure),
+                quota,
+            })))
+        }
+        other => other,
+    }
+}
+
+/// A 429 `Throttling` without suffix on create: the job quota (spec §7.2, §8.2), not a rate
+/// limit (those carry `.RateQuota` or `.AllocationQuota`).
+fn is_quota_refusal(failure: &HttpFailure) -> bool {
+    failure.status == 429 && failure.code.as_deref() == Some("Throttling")
+}
+
+/// How much of the job quota is used (spec §8.2).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct JobQuota {
+    /// Jobs allowed at once ([`models::JOB_QUOTA`]).
+    pub limit: usize,
+    /// The jobs that count against it, oldest first.
+    pub counted: Vec<Job>,
+}
+
+impl JobQuota {
+    pub fn remaining(&self) -> usize {
+        self.limit.saturating_sub(self.counted.len())
+    }
+
+    pub fn is_full(&self) -> bool {
+        self.remaining() == 0
+    }
+}
+
+/// Whether a job in `status` counts against the quota: "running or succeeded" (spec §8.2),
+/// read conservatively: everything but failed and cancelled jobs, unfamiliar states included.
+pub fn counts_against_quota(status: &JobStatus) -> bool {
+    !matches!(status, JobStatus::Failed | JobStatus::Canceled)
+}
+
+/// Most listing pages walked (ten thousand jobs).
+const MAX_JOB_PAGES: u32 = 100;
+
+/// Every job of the account, newest first, walking the listing's pages.
+pub async fn all_jobs(client: &Client) -> Result<Vec<Job>, ApiError> {
+    let mut all = Vec::new();
+    for page_no in 1..=MAX_JOB_PAGES {
+        let query = JobQuery {
+            model: None,
+            page_no,
+            page_size: MAX_PAGE_SIZE,
+        };
+        let page = list_jobs(client, &query).await?;
+        let got = page.jobs.len();
+        all.extend(page.jobs);
+        if got < MAX_PAGE_SIZE as usize || page.total.is_some_and(|t| all.len() as u64 >= t) {
+            break;
+        }
+    }
+    Ok(all)
+}
+
+/// The jobs counting against the quota, oldest first.
+pub async fn job_quota(client: &Client) -> Result<JobQuota, ApiError> {
+    let mut counted: Vec<Job> = all_jobs(client)
+        .await?
+        .into_iter()
+        .filter(|j| counts_against_quota(&j.status))
+        .collect();
+    // `create_time` ("2025-11-11 11:22:22") sorts as text; the id breaks ties.
+    counted.sort_by(|a, b| (&a.create_time, &a.job_id).cmp(&(&b.create_time, &b.job_id)));
+    Ok(JobQuota {
+        limit: models::JOB_QUOTA,
+        counted,
+    })
+}
+
+/// The check before spending (`upload`, `jobs create`, `run`): the quota's use, or
+/// [`ApiError::JobQuota`] when no job can be created.
+pub async fn ensure_job_quota(client: &Client) -> Result<JobQuota, ApiError> {
+    let quota = job_quota(client).await?;
+    if quota.is_full() {
+        return Err(ApiError::JobQuota(Box::new(JobQuotaFull {
+            refusal: None,
+            quota: Some(quota),
+        })));
+    }
+    Ok(quota)
 }
 
 struct JobCreation<'a> {
@@ -295,9 +445,29 @@ pub async fn list_jobs(client: &Client, query: &JobQuery) -> Result<JobPage, Api
     client.get_output(&JOBS, &params).await
 }
 
-/// `GET /api/v1/fine-tunes/{job_id}/logs`.
+/// `GET /api/v1/fine-tunes/{job_id}/logs?offset=…&line=…`: one page of the log.
+pub async fn log_page(
+    client: &Client,
+    job_id: &str,
+    offset: u64,
+    lines: u32,
+) -> Result<JobLogs, ApiError> {
+    let query = [
+        ("offset", offset.to_string()),
+        ("line", lines.clamp(1, LOG_PAGE_LINES).to_string()),
+    ];
+    client
+        .get_output(&job_path(job_id, &["logs"]), &query)
+        .await
+}
+
+/// The whole log of a job, every line once, read page by page.
 pub async fn job_logs(client: &Client, job_id: &str) -> Result<JobLogs, ApiError> {
-    client.get_output(&job_path(job_id, &["logs"]), &[]).await
+    let logs = LogCursor::new(job_id).next_lines(client).await?;
+    Ok(JobLogs {
+        total: Some(logs.len() as u64),
+        logs,
+    })
 }
 
 /// `POST /api/v1/fine-tunes/{job_id}/cancel`. Asking twice is harmless, so it is retried.

@@ -15,6 +15,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use crate::models::Region;
+use crate::small_file;
 
 /// Environment variable replacing `<cache dir>/wanft`.
 pub use crate::cache::CACHE_ENV;
@@ -192,15 +193,11 @@ impl Ledger {
 }
 
 fn read_entries(path: &Path) -> Result<Vec<LedgerEntry>, String> {
-    let metadata = match std::fs::metadata(path) {
-        Ok(metadata) => metadata,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e.to_string()),
+    let Some(bytes) =
+        small_file::read_if_exists(path, MAX_LEDGER_BYTES).map_err(|e| e.to_string())?
+    else {
+        return Ok(Vec::new());
     };
-    if metadata.len() > MAX_LEDGER_BYTES {
-        return Err(format!("it is larger than {MAX_LEDGER_BYTES} bytes"));
-    }
-    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
     let file: LedgerFile = serde_json::from_slice(&bytes).map_err(|e| e.to_string())?;
     if file.version > VERSION {
         return Err(format!(

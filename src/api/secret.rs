@@ -137,7 +137,8 @@ pub fn load_api_key(region: Region) -> Result<LoadedKey, KeyError> {
     }
     let path = credentials_path();
     match &path {
-        Some(p) if p.is_file() => load_from_file(p, region),
+        // A FIFO or device there is refused with a reason by the reader, not taken as absent.
+        Some(p) if p.exists() => load_from_file(p, region),
         _ => Err(KeyError::Missing { region, path }),
     }
 }
@@ -148,14 +149,10 @@ pub fn load_from_file(path: &Path, region: Region) -> Result<LoadedKey, KeyError
         path: path.to_owned(),
         reason,
     };
+    let text = crate::small_file::read_to_string(path, MAX_CREDENTIALS_BYTES)
+        .map_err(|e| unreadable(e.to_string()))?;
     let metadata = std::fs::metadata(path).map_err(|e| unreadable(e.to_string()))?;
-    if metadata.len() > MAX_CREDENTIALS_BYTES {
-        return Err(unreadable(format!(
-            "it is larger than {MAX_CREDENTIALS_BYTES} bytes"
-        )));
-    }
     let warnings = permission_warning(path, &metadata).into_iter().collect();
-    let text = std::fs::read_to_string(path).map_err(|e| unreadable(e.to_string()))?;
     let key = key_in(&text, region).map_err(|(line, problem)| match problem {
         Some(problem) => KeyError::Invalid {
             path: path.to_owned(),

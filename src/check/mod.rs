@@ -8,6 +8,7 @@ mod probe;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -19,7 +20,7 @@ use crate::models::ModelProfile;
 use crate::pack::layout::{self, PlannedMember};
 use crate::progress::{Progress, Silent};
 use crate::rules::paths::References;
-use crate::rules::{self, Findings};
+use crate::rules::{self, Findings, RuleSelection};
 use crate::split;
 
 pub use probe::{Probed, probe_all};
@@ -43,6 +44,12 @@ pub struct CheckOptions<'a> {
     pub validation_given: bool,
     /// Also decode every stream with ffmpeg.
     pub deep: bool,
+    /// Rule configuration (select, ignore, per-path ignores, severities, baseline); `None`:
+    /// every rule at its own severity, as the platform and the emulator judge.
+    pub rules: Option<Arc<RuleSelection>>,
+    /// The dataset's path relative to the project, `/`-separated: what per-path ignores and
+    /// baselines match.
+    pub dataset_label: Option<String>,
     pub progress: &'a dyn Progress,
 }
 
@@ -59,6 +66,8 @@ impl CheckOptions<'_> {
             max_split_val: split::DEFAULT_MAX_VAL,
             validation_given: false,
             deep: false,
+            rules: None,
+            dataset_label: None,
             progress: &Silent,
         }
     }
@@ -153,6 +162,8 @@ pub struct Summary {
     pub errors: usize,
     pub warnings: usize,
     pub infos: usize,
+    /// Findings the rule configuration hid (select, ignore, per-path ignores, baseline).
+    pub suppressed: usize,
     pub videos: usize,
     pub images: usize,
     /// Sum of the readable clip durations, in seconds.
@@ -210,7 +221,10 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckErro
         true => Some(Ffmpeg::find().ok_or(CheckError::NoFfmpeg)?),
         false => None,
     };
-    let mut findings = Findings::new();
+    let mut findings = match &options.rules {
+        Some(selection) => Findings::scoped(selection.clone(), options.dataset_label.clone()),
+        None => Findings::new(),
+    };
     let dataset = Dataset::load(
         path,
         options.mode,
@@ -302,6 +316,7 @@ fn summarize(
         errors: findings.count(rules::Severity::Error),
         warnings: findings.count(rules::Severity::Warning),
         infos: findings.count(rules::Severity::Info),
+        suppressed: findings.hidden_count(),
         videos,
         images,
         total_duration_s: total,

@@ -12,8 +12,8 @@ use serde_json::Value;
 use super::GlobalArgs;
 use wanft::api::poll::Poll;
 use wanft::api::secret::{self, KeySource};
-use wanft::api::{Client, ClientConfig, Event, Observer, RetryPolicy};
-use wanft::config::{self, Config, Endpoint, Origin};
+use wanft::api::{Client, ClientConfig, Event, Observer, RetryPolicy, jobs};
+use wanft::config::{self, Config, Endpoint, Provenance};
 use wanft::models::Region;
 
 /// Flags of every command that talks to the API.
@@ -75,6 +75,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("`{text}` is out of range"))
 }
 
+/// Free job slots below which commands that spend say how many are left.
+const JOB_SLOTS_WORTH_A_NOTE: usize = 2;
+
 /// An open connection to the API, with the project file it was configured from.
 pub struct Session {
     pub client: Client,
@@ -103,10 +106,10 @@ impl Reach {
         if let Some(path) = &global.config {
             args.extend(["--config".to_owned(), shell_word(&path.to_string_lossy())]);
         }
-        if let Some((region, Origin::Flag)) = endpoint.region {
+        if let Some((region, Provenance::Flag)) = endpoint.region {
             args.extend(["--region".to_owned(), region.id().to_owned()]);
         }
-        if let Some((url, Origin::Flag)) = &endpoint.base_url {
+        if let Some((url, Provenance::Flag)) = &endpoint.base_url {
             args.extend(["--base-url".to_owned(), shell_word(url)]);
         }
         Reach { args }
@@ -273,6 +276,11 @@ impl Session {
         }
     }
 
+    /// A warning on stderr (shown even with --quiet: it is about money or data).
+    pub fn warn(&self, message: &str) {
+        note("warning", message);
+    }
+
     /// A note on stderr (not with --quiet).
     pub fn note(&self, message: &str) {
         if !self.quiet {
@@ -298,6 +306,32 @@ impl Session {
             writeln!(out, "{line}")?;
         }
         Ok(())
+    }
+
+    /// The check before spending: refuses (with the jobs to delete) when the job quota is
+    /// full, and says so when only a few slots are left. Where the job listing is refused
+    /// (console-only in some regions, spec §8.4) it notes that and lets the command go on.
+    pub fn ensure_job_quota(&self) -> Result<()> {
+        match self.block_on(jobs::ensure_job_quota(&self.client)) {
+            Ok(quota) => {
+                if quota.remaining() <= JOB_SLOTS_WORTH_A_NOTE {
+                    self.note(&format!(
+                        "{} of {} jobs count against the job quota; {} more can be created",
+                        quota.counted.len(),
+                        quota.limit,
+                        quota.remaining()
+                    ));
+                }
+                Ok(())
+            }
+            Err(e) if e.http().is_some_and(|f| matches!(f.status, 403 | 404)) => {
+                self.note(&format!(
+                    "could not count the jobs against the job quota: {e}"
+                ));
+                Ok(())
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Sleeps between two polls.

@@ -1,17 +1,23 @@
 //! `wanft check`: validate a dataset folder or zip.
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context as _, Result, bail};
 
 use super::progress::Bar;
+use super::rule_args::{RuleArgs, project_dir};
 use super::{GlobalArgs, Outcome};
 use wanft::check::{self, CheckOptions};
 use wanft::config::{self, Config};
 use wanft::dataset::{Mode, ModeChoice, Role};
 use wanft::models::{self, ModelProfile};
 use wanft::report::{self, text::TextOptions};
+use wanft::rules::Severity;
+use wanft::rules::baseline::Baseline;
+use wanft::rules::selection::relative_label;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -46,6 +52,16 @@ pub struct CheckArgs {
     /// one dataset at a time).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Print how many findings each rule has instead of the findings (text or json).
+    #[arg(long)]
+    pub statistics: bool,
+    /// Record the current findings as accepted in FILE and exit 0: later checks with
+    /// `--baseline FILE` (or `baseline` under [rules] of wanft.toml) fail on new findings only
+    /// [default FILE: `baseline` of wanft.toml, else wanft-baseline.json beside it].
+    #[arg(long, value_name = "FILE", num_args = 0..=1, conflicts_with_all = ["baseline", "no_baseline"])]
+    pub write_baseline: Option<Option<PathBuf>>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -56,6 +72,10 @@ pub enum Format {
     Sarif,
     /// GitHub Actions annotations.
     Github,
+    /// JUnit XML: a test suite per dataset, a test case per sample and rule.
+    Junit,
+    /// GitLab Code Quality report (JSON).
+    Gitlab,
 }
 
 fn parse_model(name: &str) -> Result<&'static ModelProfile, String> {
@@ -116,8 +136,25 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         );
     }
 
+    if args.statistics && !matches!(args.format, Format::Text | Format::Json) {
+        bail!("--statistics prints text or json: drop --format or use --format json");
+    }
+    let project_dir = project_dir(&config, &cwd);
+    let selection = match &args.write_baseline {
+        // A new baseline records what the configured rules find, whatever an old one accepted.
+        Some(_) => {
+            let s = args.rules.selection_without_baseline(&config);
+            (!s.is_default()).then(|| Arc::new(s))
+        }
+        None => args.rules.selection(&config)?,
+    };
+
     let hyper = config.hyper_parameters.resolve(model);
-    let bar = Bar::new(!global.quiet && args.format == Format::Text);
+    let bar = Bar::new(!global.quiet && args.format == Format::Text && !args.statistics);
+    let deferred = args.statistics
+        || args.write_baseline.is_some()
+        || matches!(args.format, Format::Junit | Format::Gitlab);
+    let mut reports = Vec::new();
     let mut outcome = Outcome::Clean;
     // Validation sets are held to the effect sentence of the (first) training set.
     let mut training_effect: Option<String> = None;
@@ -146,10 +183,20 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         if let Some(pixels) = args.max_pixels {
             options.max_pixels = Some(u64::from(pixels));
         }
+        options.rules = selection.clone();
+        options.dataset_label = Some(relative_label(path, &project_dir));
         let report = check::run(path, &options)
             .with_context(|| format!("cannot check `{}`", path.display()))?;
         if !validation && training_effect.is_none() {
             training_effect = report.effect_sentence.clone();
+        }
+        let s = &report.summary;
+        if s.errors > 0 || (args.strict && s.warnings > 0) {
+            outcome = Outcome::Failed;
+        }
+        if deferred {
+            reports.push((report, path.to_path_buf(), options.dataset_label.clone()));
+            continue;
         }
 
         let mut out = anstream::stdout().lock();
@@ -157,6 +204,7 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
             Format::Json => report::json::write_report(&mut out, &report, path)?,
             Format::Sarif => report::sarif::write_report(&mut out, &report, path)?,
             Format::Github => report::github::write_report(&mut out, &report, path)?,
+            Format::Junit | Format::Gitlab => unreachable!("rendered once for all datasets"),
             Format::Text => {
                 if targets.len() > 1 {
                     if i > 0 {
@@ -172,10 +220,105 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
             }
         }
         out.flush()?;
-        let s = &report.summary;
-        if s.errors > 0 || (args.strict && s.warnings > 0) {
-            outcome = Outcome::Failed;
+    }
+    if let Some(file) = &args.write_baseline {
+        let path = file
+            .clone()
+            .or_else(|| config.rules.baseline.clone())
+            .unwrap_or_else(|| project_dir.join(DEFAULT_BASELINE));
+        return write_baseline(&path, &reports);
+    }
+    let mut out = anstream::stdout().lock();
+    let all: Vec<(&check::CheckReport, &Path)> =
+        reports.iter().map(|(r, p, _)| (r, p.as_path())).collect();
+    if args.statistics {
+        write_statistics(&mut out, &all, args.format)?;
+    } else if args.format == Format::Junit {
+        let suites: Vec<report::junit::Suite> = all
+            .iter()
+            .map(|(report, input)| report::junit::Suite { report, input })
+            .collect();
+        report::junit::write_report(&mut out, &suites, args.strict)?;
+    } else if args.format == Format::Gitlab {
+        report::gitlab::write_report(&mut out, &all)?;
+    }
+    out.flush()?;
+    Ok(outcome)
+}
+
+/// Where `--write-baseline` writes without a FILE and without `baseline` in wanft.toml.
+const DEFAULT_BASELINE: &str = "wanft-baseline.json";
+
+fn write_baseline(
+    path: &Path,
+    reports: &[(check::CheckReport, PathBuf, Option<String>)],
+) -> Result<Outcome> {
+    let mut baseline = Baseline::default();
+    for (report, _, label) in reports {
+        for f in report.findings.iter() {
+            baseline.add(f, label.as_deref());
         }
     }
-    Ok(outcome)
+    baseline.write(path)?;
+    let mut err = anstream::stderr().lock();
+    writeln!(
+        err,
+        "Wrote {}: {} accepted. Checks with `--baseline {}` (or `baseline = \"…\"` under \
+         [rules] of wanft.toml) now fail on new findings only.",
+        path.display(),
+        report::plural(baseline.len(), "finding", "findings"),
+        path.display()
+    )?;
+    Ok(Outcome::Clean)
+}
+
+/// Findings per rule and severity, most frequent first (Ruff's `--statistics`).
+fn write_statistics(
+    out: &mut dyn Write,
+    reports: &[(&check::CheckReport, &Path)],
+    format: Format,
+) -> Result<()> {
+    let mut counts: BTreeMap<(&'static str, Severity), (&'static str, usize)> = BTreeMap::new();
+    for (report, _) in reports {
+        for f in report.findings.iter() {
+            counts
+                .entry((f.rule.code, f.severity))
+                .or_insert((f.rule.name, 0))
+                .1 += 1;
+        }
+        for (rule, n) in report.findings.suppressed() {
+            // Findings past the per-rule cap all carry the severity of the ones kept.
+            let severity = report
+                .findings
+                .iter()
+                .find(|f| f.rule.code == rule.code)
+                .map_or(rule.severity, |f| f.severity);
+            counts
+                .entry((rule.code, severity))
+                .or_insert((rule.name, 0))
+                .1 += n;
+        }
+    }
+    let mut rows: Vec<_> = counts.into_iter().collect();
+    rows.sort_by(|a, b| b.1.1.cmp(&a.1.1).then(a.0.cmp(&b.0)));
+    if format == Format::Json {
+        let rows: Vec<serde_json::Value> = rows
+            .iter()
+            .map(|((code, severity), (name, count))| {
+                serde_json::json!({"code": code, "name": name, "severity": severity, "count": count})
+            })
+            .collect();
+        serde_json::to_writer_pretty(&mut *out, &rows)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let width = rows
+        .iter()
+        .map(|(_, (_, n))| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    for ((code, severity), (name, count)) in &rows {
+        writeln!(out, "{count:>width$}  {code}  {severity:<7}  {name}")?;
+    }
+    Ok(())
 }

@@ -86,18 +86,23 @@ fn list(session: &Session, job_id: &str) -> Result<()> {
         .into_iter()
         .collect();
     let listed = session.block_on(checkpoints::checkpoints(client, job_id))?;
+    let now = client.server_now();
+    let expiring = checkpoints::expiring_soon(&listed, now, checkpoints::EXPIRY_WARNING);
     if session.json() {
         let items: Vec<_> = listed
             .iter()
             .map(|c| {
                 json!({
                     "checkpoint": c.checkpoint,
+                    "checkpoint_id": c.checkpoint_id,
                     "step": c.step(),
                     "previewed": previewed.contains(&c.checkpoint),
                     "status": c.status,
                     "model_name": c.model_name,
                     "model_display_name": c.model_display_name,
                     "create_time": c.create_time,
+                    "expire_time": c.expire_time,
+                    "expires_soon": expiring.iter().any(|e| e.checkpoint == c),
                 })
             })
             .collect();
@@ -119,19 +124,51 @@ fn list(session: &Session, job_id: &str) -> Result<()> {
         .iter()
         .map(|c| {
             format!(
-                "{:width$}  preview {:3}  export {:<10}  {}",
+                "{:width$}  step {:>6}  preview {:3}  export {:<10}  expires {:<19}  {}",
                 c.checkpoint,
+                c.step().map_or_else(|| "-".into(), |s| s.to_string()),
                 if previewed.contains(&c.checkpoint) {
                     "yes"
                 } else {
                     "no"
                 },
                 export_state(c),
+                if c.is_exported() {
+                    "-"
+                } else {
+                    or_dash(c.expire_time.as_deref())
+                },
                 or_dash(c.model_name.as_deref()),
             )
         })
         .collect();
-    session.print_lines(&lines)
+    session.print_lines(&lines)?;
+    for soon in &expiring {
+        session.warn(&expiry_warning(job_id, soon));
+    }
+    Ok(())
+}
+
+/// What to say about a checkpoint close to expiry.
+pub fn expiry_warning(job_id: &str, soon: &checkpoints::Expiring<'_>) -> String {
+    let name = &soon.checkpoint.checkpoint;
+    if soon.expired() {
+        return format!(
+            "{name} of {job_id} expired at {} unexported: it can no longer be exported",
+            soon.expires_at.format("%Y-%m-%d %H:%M UTC")
+        );
+    }
+    let hours = soon.left.as_secs() / 3600;
+    let left = if hours >= 48 {
+        format!("{} days", hours / 24)
+    } else {
+        format!("{hours} hours")
+    };
+    format!(
+        "{name} of {job_id} expires in {left} ({}) and is not exported; keep it with \
+         `wanft checkpoints export {job_id} {name} --name NAME`",
+        soon.expires_at.format("%Y-%m-%d %H:%M UTC")
+    )
 }
 
 /// `PENDING` means "never exported" unless an export was asked for.

@@ -12,7 +12,7 @@ use super::plan::HyperArgs;
 use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
 use wanft::api::failure::{FailureReason, failure_reason};
-use wanft::api::jobs::{self, Job, JobQuery, JobStatus, NewJob};
+use wanft::api::jobs::{self, Job, JobQuery, JobStatus, LogCursor, NewJob};
 use wanft::api::ledger::Ledger;
 use wanft::models::{self, ModelProfile};
 use wanft::report::text::{self as report_text, TextOptions};
@@ -220,6 +220,8 @@ fn run_create(session: &Session, args: &CreateArgs, global: &GlobalArgs) -> Resu
         anstream::eprintln!("refusing to create the job: its hyper-parameters would be rejected");
         return Ok(Outcome::Failed);
     }
+    // The quota is checked before the question: no point agreeing to a job that cannot start.
+    session.ensure_job_quota()?;
     if !consent::obtain(&spending, args.consent.yes, args.max_cost, global.quiet) {
         return Ok(Outcome::Failed);
     }
@@ -245,9 +247,16 @@ fn run_create(session: &Session, args: &CreateArgs, global: &GlobalArgs) -> Resu
     Ok(Outcome::Clean)
 }
 
+/// Prints the log, every line once: read page by page, and with `--follow` from where the
+/// last look stopped until the job ends.
 fn logs(session: &Session, job_id: &str, follow: bool, interval: Duration) -> Result<()> {
     let client = &session.client;
-    let mut shown = 0;
+    if session.json() && !follow {
+        let logs = session.block_on(jobs::job_logs(client, job_id))?;
+        return session
+            .print_json(json!({ "job_id": job_id, "total": logs.total, "logs": logs.logs }));
+    }
+    let mut cursor = LogCursor::new(job_id);
     loop {
         let ended = follow
             && session
@@ -255,20 +264,14 @@ fn logs(session: &Session, job_id: &str, follow: bool, interval: Duration) -> Re
                 .status
                 .is_terminal();
         // Read after the status, so that the last lines of an ended job are not missed.
-        let logs = session.block_on(jobs::job_logs(client, job_id))?;
-        let fresh = logs.logs.get(shown..).unwrap_or_default();
-        if session.json() && !follow {
-            return session
-                .print_json(json!({ "job_id": job_id, "total": logs.total, "logs": logs.logs }));
-        }
-        for line in fresh {
+        let fresh = session.block_on(cursor.next_lines(client))?;
+        for line in &fresh {
             if session.json() {
                 session.print_lines(&[json!({ "job_id": job_id, "line": line }).to_string()])?;
             } else {
                 session.print_lines(std::slice::from_ref(line))?;
             }
         }
-        shown = shown.max(logs.logs.len());
         if !follow || ended {
             return Ok(());
         }

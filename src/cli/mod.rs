@@ -13,8 +13,10 @@ mod jobs;
 mod pack;
 mod plan;
 mod progress;
+mod rule_args;
 mod rules;
 mod run;
+mod shell;
 mod status;
 mod upload;
 
@@ -35,8 +37,18 @@ pub enum Outcome {
 /// 2: the command itself could not run (bad arguments, unreadable input, network failure).
 const EXIT_USAGE: u8 = 2;
 
+/// `wanft --version`: the release, the commit it was built from and the date of the built-in
+/// price table (fees are only as current as that table).
+const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("WANFT_BUILD_COMMIT"),
+    ")\nprices as of ",
+    wanft::prices_as_of!(),
+);
+
 #[derive(Debug, Parser)]
-#[command(name = "wanft", version, about, long_about = None, propagate_version = true)]
+#[command(name = "wanft", version, long_version = LONG_VERSION, about, long_about = None, propagate_version = true)]
 pub struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
@@ -100,10 +112,15 @@ pub enum Command {
     /// From a project to a tuned model: check, plan, pack, upload, train, previews, export,
     /// deploy, sample videos; resumable, and asking before it spends.
     Run(Box<run::RunArgs>),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (or write every page with --out-dir).
+    Man(shell::ManArgs),
 }
 
 /// Parses arguments, runs the command and returns the process exit code.
 pub fn main() -> ExitCode {
+    restore_sigpipe();
     let cli = Cli::parse();
     apply_color(cli.global.color);
     let result = match &cli.command {
@@ -122,6 +139,8 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args, &cli.global),
         Command::Tasks(args) => generate::run_tasks(args, &cli.global),
         Command::Run(args) => run::run(args, &cli.global),
+        Command::Completions(args) => shell::run_completions(args),
+        Command::Man(args) => shell::run_man(args),
     };
     match result {
         Ok(Outcome::Clean) => ExitCode::SUCCESS,
@@ -130,6 +149,18 @@ pub fn main() -> ExitCode {
             print_error(&err);
             ExitCode::from(EXIT_USAGE)
         }
+    }
+}
+
+/// `wanft rules | head` must end quietly, as `cat` does, not panic on the closed pipe: Rust
+/// ignores SIGPIPE by default, which turns every later print into a broken-pipe panic. Sockets
+/// are unaffected (the standard library sends with MSG_NOSIGNAL) and no child's stdin is ever
+/// a pipe of ours.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is always valid.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

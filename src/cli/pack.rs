@@ -9,6 +9,7 @@ use anstyle::{AnsiColor, Style};
 use anyhow::{Context as _, Result, anyhow, bail};
 
 use super::progress::Bar;
+use super::rule_args::{RuleArgs, project_dir};
 use super::status::status;
 use super::{GlobalArgs, Outcome};
 use wanft::check::CheckOptions;
@@ -23,6 +24,7 @@ use wanft::plan::billing::group_thousands;
 use wanft::plan::split::split_decimal;
 use wanft::report::text::{self as report_text, TextOptions};
 use wanft::report::{human_bytes, human_seconds, plural};
+use wanft::rules::selection::relative_label;
 
 #[derive(Debug, clap::Args)]
 pub struct PackArgs {
@@ -64,6 +66,8 @@ pub struct PackArgs {
     /// Output format (json: the versioned schema of `wanft::pack::json`).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    #[command(flatten)]
+    pub rules: RuleArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -89,15 +93,22 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
     let jobs = jobs(args, &config)?;
     guard_outputs(&jobs, args.force)?;
 
+    let selection = args.rules.selection(&config)?;
+    let project = project_dir(&config, &cwd);
     let cancel = install_cancel_handler()?;
     let bar = Bar::new(!global.quiet && args.format == Format::Text);
     let fix_settings = args.fix.then(FixSettings::from_env);
     let mut options: Vec<PackOptions> = jobs
         .iter()
-        .map(|job| PackOptions {
-            check: check_options(args, &config, model, job.role, jobs.len() > 1, &bar),
-            fix: fix_settings.as_ref(),
-            cancel: &cancel,
+        .map(|job| {
+            let mut check = check_options(args, &config, model, job.role, jobs.len() > 1, &bar);
+            check.rules = selection.clone();
+            check.dataset_label = Some(relative_label(&job.dataset, &project));
+            PackOptions {
+                check,
+                fix: fix_settings.as_ref(),
+                cancel: &cancel,
+            }
         })
         .collect();
     let mut prepared: Vec<Prepared> = Vec::with_capacity(jobs.len());
@@ -177,6 +188,8 @@ fn check_options<'a>(
         max_split_val: u64::from(hyper.max_split_val_dataset_sample),
         validation_given,
         deep: false,
+        rules: None,
+        dataset_label: None,
         progress: bar,
     }
 }

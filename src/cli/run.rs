@@ -16,6 +16,7 @@ use super::api_args::{ApiArgs, Format, Reach, parse_duration, thousands};
 use super::consent;
 use super::plan::HyperArgs;
 use super::progress::Bar;
+use super::rule_args::RuleArgs;
 use super::status::status;
 use super::{GlobalArgs, Outcome};
 use wanft::api::generation::DEFAULT_RESOLUTION;
@@ -91,6 +92,8 @@ pub struct RunArgs {
     #[command(flatten)]
     pub hyper: HyperArgs,
     #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
     pub api: ApiArgs,
 }
 
@@ -98,7 +101,8 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Result<Outcome> {
     let (config, endpoint, region) = args.api.endpoint(global)?;
     let reach = Reach::new(global, &endpoint);
     let project = project(args, config)?;
-    let options = options(args, &project.config);
+    let mut options = options(args, &project.config);
+    options.rules = args.rules.selection(&project.config)?;
     let reporter = Screen::new(global, args.api.format);
     let report = if args.dry_run {
         run::dry::dry_run(&project, &options, region, endpoint.base_url(), &reporter)?
@@ -189,6 +193,7 @@ fn options(args: &RunArgs, config: &Config) -> RunOptions {
         poll: args.interval,
         stall_timeout: args.stall_timeout,
         new_run: args.new_run,
+        rules: None,
     }
 }
 

@@ -2,15 +2,17 @@
 //! remembered in the ledger).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use std::sync::atomic::AtomicBool;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use serde_json::json;
 
 use super::api_args::{ApiArgs, Session, parse_duration};
 use super::progress::Bar;
+use super::rule_args::{RuleArgs, project_dir};
 use super::{GlobalArgs, Outcome};
 use wanft::api::ledger::Ledger;
 use wanft::api::upload::{UploadReport, ZipUpload, upload_zip};
@@ -21,6 +23,8 @@ use wanft::models::{self, ModelProfile};
 use wanft::pack::PackOptions;
 use wanft::pack::cached::{Cached, pack_into_cache};
 use wanft::report::{self, human_bytes, text::TextOptions};
+use wanft::rules::RuleSelection;
+use wanft::rules::selection::relative_label;
 
 #[derive(Debug, clap::Args)]
 pub struct UploadArgs {
@@ -37,7 +41,16 @@ pub struct UploadArgs {
     #[arg(long, value_name = "MODEL", value_parser = models::lookup)]
     pub model: Option<&'static ModelProfile>,
     #[command(flatten)]
+    pub rules: RuleArgs,
+    #[command(flatten)]
     pub api: ApiArgs,
+}
+
+/// The rule configuration the dataset is checked under, and the name per-path ignores and the
+/// baseline know it by (the path as given, relative to the project).
+struct Rules {
+    selection: Option<Arc<RuleSelection>>,
+    label: String,
 }
 
 /// The zip to upload for `path`: the zip itself, or for a folder the zip `pack` makes of it in
@@ -47,6 +60,7 @@ fn zip_for_upload(
     path: &Path,
     model: &'static ModelProfile,
     config: &Config,
+    rules: &Rules,
     global: &GlobalArgs,
 ) -> Result<Option<PathBuf>> {
     if !path.is_dir() {
@@ -65,6 +79,8 @@ fn zip_for_upload(
             }),
             trigger: config.dataset.trigger.clone(),
             validation_given: !config.dataset.validation.is_empty(),
+            rules: rules.selection.clone(),
+            dataset_label: Some(rules.label.clone()),
             progress: &bar,
             ..CheckOptions::for_job(model, &hyper)
         },
@@ -131,10 +147,17 @@ pub fn run(args: &UploadArgs, global: &GlobalArgs) -> Result<Outcome> {
         Some(model) => model,
         None => models::lookup(models::DEFAULT_MODEL).map_err(anyhow::Error::msg)?,
     };
-    let Some(zip) = zip_for_upload(&args.path, model, &session.config, global)? else {
+    let cwd = std::env::current_dir().context("cannot determine the current folder")?;
+    let rules = Rules {
+        selection: args.rules.selection(&session.config)?,
+        label: relative_label(&args.path, &project_dir(&session.config, &cwd)),
+    };
+    // An upload only pays off if a job can be created from it.
+    session.ensure_job_quota()?;
+    let Some(zip) = zip_for_upload(&args.path, model, &session.config, &rules, global)? else {
         return Ok(Outcome::Failed);
     };
-    if !passes_checks(&session, model, &zip, global)? {
+    if !passes_checks(&session, model, &zip, &rules, global)? {
         return Ok(Outcome::Failed);
     }
     let mut ledger = match Ledger::default_path() {
@@ -175,6 +198,7 @@ fn passes_checks(
     session: &Session,
     model: &'static ModelProfile,
     zip: &Path,
+    rules: &Rules,
     global: &GlobalArgs,
 ) -> Result<bool> {
     let config = &session.config;
@@ -183,6 +207,8 @@ fn passes_checks(
     options.trigger = config.dataset.trigger.clone();
     options.max_pixels = config.hyper_parameters.max_pixels.map(u64::from);
     options.progress = &bar;
+    options.rules = rules.selection.clone();
+    options.dataset_label = Some(rules.label.clone());
     let checked = check::run(zip, &options)?;
     let errors = checked.summary.errors;
     let shown = TextOptions {

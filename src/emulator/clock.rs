@@ -93,6 +93,13 @@ impl EmuTime {
         )
     }
 
+    /// The HTTP `Date` form: `Wed, 12 Nov 2025 11:03:33 GMT`.
+    pub fn http_date(self) -> String {
+        self.datetime()
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string()
+    }
+
     /// The minute stamp inside job ids: `202511111122`.
     pub fn id_stamp(self) -> String {
         self.datetime().format("%Y%m%d%H%M").to_string()

@@ -151,7 +151,9 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
     }
 }
 
-/// Outermost middleware of the API: mints the request id and renders error bodies.
+/// Outermost middleware of the API: mints the request id, renders error bodies, and sends
+/// the id as `x-request-id` (the OpenAI SDK reads it, spec §8.7) and the emulated time as
+/// `Date` (clients judge expiry by the server's clock, which runs fast here).
 pub async fn envelope(
     State(shared): State<Arc<Shared>>,
     mut request: Request,
@@ -161,11 +163,21 @@ pub async fn envelope(
     let style = ErrorStyle::for_path(request.uri().path());
     request.extensions_mut().insert(request_id.clone());
     let mut response = next.run(request).await;
-    match response.extensions_mut().remove::<PendingErrorBody>() {
-        Some(error) => render_error(response, &request_id, style, error),
-        None => response,
+    if let Some(error) = response.extensions_mut().remove::<PendingErrorBody>() {
+        response = render_error(response, &request_id, style, error);
     }
+    let headers = response.headers_mut();
+    if let Ok(id) = HeaderValue::from_str(&request_id.0) {
+        headers.insert(REQUEST_ID_HEADER, id);
+    }
+    if let Ok(date) = HeaderValue::from_str(&shared.store.now().http_date()) {
+        headers.insert(header::DATE, date);
+    }
+    response
 }
+
+/// The response header that repeats the body's `request_id`.
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 fn render_error(
     response: Response,

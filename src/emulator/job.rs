@@ -122,6 +122,10 @@ pub struct Export {
     pub requested: EmuTime,
 }
 
+/// Most training-progress lines one job logs: one per step up to this many steps, else one
+/// every few steps. Real logs run to thousands of lines, which is why they are paged (§8.1).
+const MAX_STEP_LINES: u64 = 2000;
+
 /// A dated log line before formatting.
 enum LogLine {
     Info(String),
@@ -349,6 +353,21 @@ impl JobRecord {
                     processed,
                     LogLine::Info("data process succeeded, start to fine-tune".into()),
                 ));
+                let stride = plan.total_steps.div_ceil(MAX_STEP_LINES).max(1);
+                let progress = (stride..plan.total_steps)
+                    .step_by(usize::try_from(stride).unwrap_or(usize::MAX))
+                    .chain(std::iter::once(plan.total_steps));
+                for step in progress {
+                    let at = self.step_reached_at(step, timings).unwrap_or(processed);
+                    let epoch = step.div_ceil(plan.steps_per_epoch.max(1));
+                    events.push((
+                        at,
+                        LogLine::Info(format!(
+                            "step {step}/{}, epoch {epoch}/{}",
+                            plan.total_steps, self.hyper.n_epochs
+                        )),
+                    ));
+                }
                 for step in &plan.checkpoint_steps {
                     let at = self.step_reached_at(*step, timings).unwrap_or(processed);
                     let tokens = consumed_tokens(plan.tokens, *step, plan.total_steps);
@@ -359,6 +378,17 @@ impl JobRecord {
                 }
                 let trained = processed.plus(timings.training);
                 let delivered = trained.plus(timings.delivery);
+                events.push((
+                    trained,
+                    LogLine::Bare(format!(
+                        " use checkpoint-{} as final checkpoint",
+                        plan.total_steps
+                    )),
+                ));
+                events.push((
+                    trained,
+                    LogLine::Info(format!("training usage {}", plan.tokens)),
+                ));
                 let milestones = [
                     (
                         0.0,

@@ -85,6 +85,9 @@ pub struct Timings {
     /// A generation task stays `PENDING` this long, then `RUNNING` for `task_run`.
     pub task_queue: Duration,
     pub task_run: Duration,
+    /// An unexported checkpoint can be exported until this long after it was saved (spec §8.3:
+    /// 15 days in the documented example).
+    pub checkpoint_retention: Duration,
 }
 
 impl Default for Timings {
@@ -102,6 +105,7 @@ impl Default for Timings {
             deployment: secs(120),
             task_queue: secs(5),
             task_run: secs(30),
+            checkpoint_retention: secs(15 * 24 * 3600),
         }
     }
 }

@@ -23,11 +23,14 @@ use super::ids::IdMinter;
 use super::job::{JobRecord, Run};
 use super::validate::process_data;
 use crate::models::TaskType;
+use crate::small_file;
 
 /// Version of the persisted layout; bumped on incompatible changes (2: hyper-parameters and
 /// data-processing outcomes as the rule engine and planner give them).
 const STATE_FORMAT: u32 = 2;
 const STATE_FILE: &str = "state.json";
+/// Largest state file loaded: far above what 10,000 files and their jobs take.
+const MAX_STATE_BYTES: u64 = 512 << 20;
 const BLOB_DIR: &str = "files";
 
 /// Everything the emulator remembers; serialised as `state.json` with `--state-dir`.
@@ -312,7 +315,7 @@ impl Store {
                     format!("cannot create the state directory {}", dir.display())
                 })?;
                 let state_file = dir.join(STATE_FILE);
-                let state = match fs::read(&state_file) {
+                let state = match small_file::read(&state_file, MAX_STATE_BYTES) {
                     Ok(bytes) => {
                         let db = load_db(&bytes)
                             .with_context(|| format!("cannot load {}", state_file.display()))?;
@@ -322,9 +325,7 @@ impl Store {
                             timings: timings.clone(),
                         }
                     }
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                        State::new(seed, timings.clone(), wall)
-                    }
+                    Err(e) if e.is_not_found() => State::new(seed, timings.clone(), wall),
                     Err(e) => {
                         return Err(e)
                             .with_context(|| format!("cannot read {}", state_file.display()));

@@ -130,10 +130,11 @@ impl ImageFormat {
 }
 
 /// Video containers: the two the platform accepts, and others we recognise to name them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Container {
     /// ISO base media (`ftyp` with an mp4/isom family brand).
+    #[default]
     Mp4,
     /// QuickTime (`ftyp` brand `qt  `, or classic files starting with `moov`/`mdat`/`wide`).
     QuickTime,
@@ -142,6 +143,10 @@ pub enum Container {
     Avi,
     MpegTs,
     Flv,
+    /// Advanced Systems Format (`.wmv`, `.asf`).
+    Asf,
+    /// MPEG program stream (`.mpg`, `.vob`).
+    MpegPs,
 }
 
 impl Container {
@@ -159,6 +164,8 @@ impl Container {
             Container::Avi => "AVI",
             Container::MpegTs => "MPEG-TS",
             Container::Flv => "FLV",
+            Container::Asf => "ASF",
+            Container::MpegPs => "MPEG-PS",
         }
     }
 
@@ -171,28 +178,58 @@ impl Container {
             Container::Avi => &["avi"],
             Container::MpegTs => &["ts", "mts", "m2ts"],
             Container::Flv => &["flv"],
+            Container::Asf => &["wmv", "asf"],
+            Container::MpegPs => &["mpg", "mpeg", "vob"],
         }
     }
 }
 
 /// What the headers of a video file say.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+///
+/// Timing is the presented one (spec §8.12): the video track's edit list applied, as ffprobe
+/// reports the video stream and as ffmpeg decodes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct VideoInfo {
     pub container: Container,
     /// Sample-entry four-character code of the first video track (`avc1`, `hvc1`, `av01`…).
     pub codec_fourcc: Option<String>,
-    /// Coded size from the sample entry.
+    /// Coded size from the sample entry: what a decoder hands the trainer. Pixel-count rules
+    /// (`max_pixels`, 4096 px) use it.
     pub coded_width: u32,
     pub coded_height: u32,
-    /// Size as displayed, after the track's rotation matrix is applied.
+    /// Size after the track's rotation matrix is applied (pixels as coded, turned).
     pub width: u32,
     pub height: u32,
+    /// Size as displayed: the sample aspect ratio (`pasp`) applied to the width, then the
+    /// rotation. Aspect rules use it.
+    pub display_width: u32,
+    pub display_height: u32,
+    /// `pasp` horizontal:vertical pixel spacing, when the pixels are not square.
+    pub pixel_aspect: Option<[u32; 2]>,
     /// Clockwise rotation in degrees from the track matrix (0, 90, 180, 270).
     pub rotation: u16,
-    /// Seconds, from the video track's media header (falls back to the movie header).
+    /// Presented seconds: the edit list applied (what the platform bills; spec §8.12).
     pub duration_s: Option<f64>,
+    /// Presented frames: those the edit list shows, as ffmpeg decodes them.
     pub frame_count: Option<u64>,
+    /// Frames per second of the samples (their count over their total duration).
     pub fps: Option<f64>,
+    /// Samples stored in the track, hidden ones included.
+    pub sample_count: Option<u64>,
+    /// Seconds of the stored samples, before the edit list.
+    pub media_duration_s: Option<f64>,
+    /// The container's duration (`mvhd`, else the longest track): it includes audio and other
+    /// tracks, and can differ from the video stream's.
+    pub container_duration_s: Option<f64>,
+    /// Seconds shown without a picture before the first frame (a leading empty edit).
+    pub leading_gap_s: Option<f64>,
+    /// Samples of the track last different lengths (beyond the last one).
+    pub variable_frame_rate: bool,
+    /// Timing that makes no sense (zero timescales, a sample longer than the track, tables
+    /// that disagree…), one description each.
+    pub timing_problems: Vec<String>,
+    /// Why the decoder configuration (`avcC`/`hvcC`) cannot be read, when it cannot.
+    pub codec_config_problem: Option<String>,
     /// Set when the file is cut short: the reason, e.g. "sample data ends at byte N, file has M".
     pub truncated: Option<String>,
     /// The sample entry is `encv` (encrypted, e.g. DRM); `codec_fourcc` is then the original
@@ -275,6 +312,8 @@ impl From<std::io::Error> for MediaError {
 /// The result of probing one media file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "lowercase")]
+// One per media file, held once: the size difference costs nothing worth a box.
+#[allow(clippy::large_enum_variant)]
 pub enum MediaInfo {
     Video(VideoInfo),
     Image(ImageInfo),

@@ -6,14 +6,18 @@
 //! costs a few small reads plus the size of `moov`.
 
 mod boxes;
+mod codec_config;
 mod fragments;
 mod movie;
 mod tables;
+mod timing;
 
 use std::io::{Read, Seek};
 
 use boxes::{BoxHeader, fourcc_name};
 use movie::{Movie, Track, VisualEntry};
+use tables::Run;
+use timing::{SampleStats, Timescales};
 
 use super::forward::ForwardReader;
 use super::{Container, MediaError, SNIFF_LEN, Sniffed, VideoInfo, sniff};
@@ -180,24 +184,25 @@ fn describe(
         }
         _ => track.header_size,
     };
-    let (width, height) = if track.rotation % 180 == 90 {
-        (coded_height, coded_width)
-    } else {
-        (coded_width, coded_height)
+    let turned = |w: u32, h: u32| {
+        if track.rotation % 180 == 90 {
+            (h, w)
+        } else {
+            (w, h)
+        }
     };
-    let (frame_count, duration_s) = if movie.fragmented {
-        fragmented_length(movie, track, top_level)?
-    } else {
-        let duration_s = [track.media_header, movie.header]
-            .iter()
-            .flatten()
-            .find_map(|header| header.seconds());
-        (track.tables.sample_count(), duration_s)
+    let (width, height) = turned(coded_width, coded_height);
+    let pixel_aspect = entry.as_ref().and_then(|entry| entry.pixel_aspect);
+    // Players stretch the width by the pixel aspect ratio, then turn the picture.
+    let stretched_width = match pixel_aspect {
+        Some((h, v)) => {
+            let scaled = (u64::from(coded_width) * u64::from(h) + u64::from(v) / 2) / u64::from(v);
+            u32::try_from(scaled).unwrap_or(u32::MAX)
+        }
+        None => coded_width,
     };
-    let fps = match (frame_count, duration_s) {
-        (Some(frames), Some(seconds)) if frames > 0 => Some(frames as f64 / seconds),
-        _ => None,
-    };
+    let (display_width, display_height) = turned(stretched_width, coded_height);
+    let timing = track_timing(movie, track, top_level)?;
     let truncated = top_level.cut_short.clone().or_else(|| {
         let data_end = movie
             .tracks
@@ -213,46 +218,233 @@ fn describe(
         coded_height,
         width,
         height,
+        display_width,
+        display_height,
+        pixel_aspect: pixel_aspect.map(|(h, v)| [h, v]),
         rotation: track.rotation,
-        duration_s,
-        frame_count,
-        fps,
+        duration_s: timing.duration_s,
+        frame_count: timing.frames,
+        fps: timing.fps,
+        sample_count: timing.samples,
+        media_duration_s: timing.media_duration_s,
+        container_duration_s: container_seconds(movie, top_level),
+        leading_gap_s: timing.leading_gap_s,
+        variable_frame_rate: timing.variable_frame_rate,
+        timing_problems: timing.problems,
+        codec_config_problem: entry.as_ref().and_then(|e| e.config_problem.clone()),
         truncated,
         encrypted: entry.is_some_and(|entry| entry.encrypted),
     })
 }
 
-/// Frame count and duration of a fragmented file: the samples `moov` lists (often none) plus
-/// those of every fragment. Unknown when fragments were left unread; the `mehd` duration, when
-/// present, stands in for the duration then.
-fn fragmented_length(
+/// The presented timing of a track and what is wrong with it.
+#[derive(Debug, Default)]
+struct TrackTiming {
+    duration_s: Option<f64>,
+    frames: Option<u64>,
+    samples: Option<u64>,
+    fps: Option<f64>,
+    media_duration_s: Option<f64>,
+    leading_gap_s: Option<f64>,
+    variable_frame_rate: bool,
+    problems: Vec<String>,
+}
+
+/// Applies the track's edit list to its samples (those `moov` lists, then those of every
+/// fragment), and checks that the sample timing makes sense.
+fn track_timing(
     movie: &Movie<'_>,
     track: &Track<'_>,
     top_level: &TopLevel,
-) -> Result<(Option<u64>, Option<f64>), MediaError> {
-    let declared_duration = || {
-        let timescale = movie.header?.timescale;
-        movie::seconds(movie.fragment_duration?, timescale)
-    };
-    if top_level.fragments_skipped {
-        return Ok((None, declared_duration()));
+) -> Result<TrackTiming, MediaError> {
+    let mut timing = TrackTiming::default();
+    let media_scale = track.media_header.map_or(0, |header| header.timescale);
+    let movie_scale = movie.header.map_or(0, |header| header.timescale);
+    if movie.fragmented && top_level.fragments_skipped {
+        // Too many fragments to read: the declared duration stands in, frames stay unknown.
+        timing.duration_s = movie
+            .fragment_duration
+            .and_then(|duration| movie::seconds(duration, movie_scale));
+        return Ok(timing);
     }
     let trex_duration = movie
         .default_sample_durations
         .iter()
         .find(|(id, _)| *id == track.id)
         .map_or(0, |&(_, duration)| duration);
-    let fragments = fragments::totals(&top_level.fragments, track.id, trex_duration)?;
-    let listed_samples = track.tables.sample_count().unwrap_or(0);
-    let frames = listed_samples.saturating_add(fragments.samples);
-    let duration_s = track.media_header.and_then(|header| {
-        let listed = header.duration.unwrap_or(0);
-        movie::seconds(listed.saturating_add(fragments.duration), header.timescale)
-    });
-    Ok((
-        (frames > 0).then_some(frames),
-        duration_s.or_else(declared_duration),
-    ))
+    let listed = SampleStats::collect(|f| track.tables.for_each_run(f));
+    let fragments_start = listed.first_time.map_or(0, |_| i128::from(listed.total));
+    let fragment_runs = |f: &mut dyn FnMut(Run)| {
+        fragments::for_each_run(
+            &top_level.fragments,
+            track.id,
+            trex_duration,
+            fragments_start,
+            f,
+        )
+    };
+    if movie.fragmented {
+        // Damage in the fragments is an error once, here; the passes below see the same bytes.
+        fragment_runs(&mut |_| {})?;
+    }
+    let all_runs = |f: &mut dyn FnMut(Run)| {
+        track.tables.for_each_run(&mut *f);
+        if movie.fragmented {
+            let _ = fragment_runs(f);
+        }
+    };
+    let stats = SampleStats::collect(all_runs);
+    let declared = track.media_header.and_then(|header| header.duration);
+    let media_duration = match declared {
+        Some(duration) if duration > 0 && !movie.fragmented => duration,
+        _ => stats.total,
+    };
+    let samples = if movie.fragmented {
+        stats.samples
+    } else {
+        track.tables.sample_count().unwrap_or(stats.samples)
+    };
+    timing.samples = (samples > 0).then_some(samples);
+    let seconds = |units: u64| movie::seconds(units, media_scale);
+    timing.media_duration_s = seconds(media_duration);
+    timing.fps = match seconds(stats.total) {
+        Some(total) if stats.samples > 0 => Some(stats.samples as f64 / total),
+        _ => None,
+    };
+    timing.variable_frame_rate = matches!(
+        (stats.shortest_before_last, stats.longest_before_last),
+        (Some(shortest), Some(longest)) if shortest != longest
+    );
+    timing.duration_s = seconds(media_duration);
+    timing.frames = timing.samples;
+    if let Some(edits) = track.edits.as_ref().filter(|edits| edits.len() > 0) {
+        let scales = Timescales {
+            movie: movie_scale,
+            media: media_scale,
+        };
+        let presented = timing::present(edits, scales, media_duration, movie.fragmented, &all_runs);
+        let presented_s = presented.duration.and_then(seconds);
+        if movie.fragmented {
+            // ffmpeg (and so ffprobe, and the tools built on it) applies no edit list to the
+            // samples of fragments: they all play. Say so when the edit list would change that.
+            if let (Some(edited), Some(played)) = (presented_s, timing.duration_s) {
+                if (edited - played).abs() > 0.5 {
+                    timing.problems.push(format!(
+                        "the edit list presents {edited:.2} s, but decoders such as ffmpeg \
+                         apply no edit list to a fragmented file and play all {played:.2} s \
+                         (billed as {played:.2} s)"
+                    ));
+                }
+            }
+        } else if presented.duration.is_some() {
+            timing.duration_s = presented_s;
+            timing.frames = presented.frames;
+            timing.leading_gap_s = seconds(presented.leading_gap);
+            timing.problems.extend(presented.problems);
+        } else {
+            timing.problems.extend(presented.problems);
+        }
+    }
+    if media_scale == 0 {
+        timing.problems.push(
+            "the video track's media header gives a timescale of 0 (units per second)".into(),
+        );
+        // The movie header may still tell the length.
+        timing.duration_s = movie.header.and_then(|header| header.seconds());
+    }
+    timing.problems.extend(sample_problems(
+        &stats,
+        declared,
+        samples,
+        movie,
+        media_scale,
+    ));
+    Ok(timing)
+}
+
+/// Sample durations that make no sense.
+fn sample_problems(
+    stats: &SampleStats,
+    declared: Option<u64>,
+    samples: u64,
+    movie: &Movie<'_>,
+    media_scale: u32,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let seconds = |units: u64| {
+        if media_scale == 0 {
+            format!("{units} units")
+        } else {
+            format!("{:.3} s", units as f64 / f64::from(media_scale))
+        }
+    };
+    if stats.zero_length > 0 {
+        problems.push(format!(
+            "{} sample(s) last 0 s (two frames at the same time)",
+            stats.zero_length
+        ));
+    }
+    if !movie.fragmented {
+        if stats.samples != samples {
+            problems.push(format!(
+                "the sample tables disagree: {samples} sample sizes but {} sample durations",
+                stats.samples
+            ));
+        }
+        if let Some(declared) = declared.filter(|&d| d > 0) {
+            if stats.samples > 1 && u64::from(stats.longest) > declared {
+                problems.push(format!(
+                    "one sample lasts {}, longer than the whole track ({})",
+                    seconds(u64::from(stats.longest)),
+                    seconds(declared)
+                ));
+            }
+            // One frame of slack, and a tenth of a second, for writers that round.
+            let slack = u64::from(stats.longest).max(u64::from(media_scale) / 10);
+            if stats.total.abs_diff(declared) > slack {
+                problems.push(format!(
+                    "the sample durations add up to {} but the track header says {}",
+                    seconds(stats.total),
+                    seconds(declared)
+                ));
+            }
+        }
+    }
+    problems
+}
+
+/// The container's duration: `mvhd`, else (fragmented files) `mehd`, else the longest track.
+fn container_seconds(movie: &Movie<'_>, top_level: &TopLevel) -> Option<f64> {
+    let movie_scale = movie.header.map_or(0, |header| header.timescale);
+    if let Some(seconds) = movie.header.and_then(|header| header.seconds()) {
+        return Some(seconds);
+    }
+    if let Some(seconds) = movie
+        .fragment_duration
+        .and_then(|duration| movie::seconds(duration, movie_scale))
+    {
+        return Some(seconds);
+    }
+    if !movie.fragmented || top_level.fragments_skipped {
+        return None;
+    }
+    movie
+        .tracks
+        .iter()
+        .filter_map(|track| {
+            let trex_duration = movie
+                .default_sample_durations
+                .iter()
+                .find(|(id, _)| *id == track.id)
+                .map_or(0, |&(_, duration)| duration);
+            let stats = SampleStats::collect(|f| {
+                track.tables.for_each_run(&mut *f);
+                let _ =
+                    fragments::for_each_run(&top_level.fragments, track.id, trex_duration, 0, f);
+            });
+            movie::seconds(stats.total, track.media_header?.timescale)
+        })
+        .reduce(f64::max)
 }
 
 #[cfg(test)]

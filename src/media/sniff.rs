@@ -34,6 +34,8 @@ impl Sniffed {
                 Container::Avi => "an AVI video",
                 Container::MpegTs => "an MPEG-TS video",
                 Container::Flv => "an FLV video",
+                Container::Asf => "an ASF (Windows Media) video",
+                Container::MpegPs => "an MPEG program stream video",
             },
             Sniffed::Other(what) => what,
             Sniffed::Unknown => return None,
@@ -90,6 +92,13 @@ const MAGICS: &[(&[u8], Sniffed)] = &[
     (b"II+\0", Sniffed::Image(ImageFormat::Tiff)),
     (b"MM\0+", Sniffed::Image(ImageFormat::Tiff)),
     (b"FLV\x01", Sniffed::Video(Container::Flv)),
+    // The ASF header object's GUID.
+    (
+        b"\x30\x26\xB2\x75\x8E\x66\xCF\x11\xA6\xD9\x00\xAA\x00\x62\xCE\x6C",
+        Sniffed::Video(Container::Asf),
+    ),
+    // An MPEG-PS pack header.
+    (b"\0\0\x01\xBA", Sniffed::Video(Container::MpegPs)),
     (b"PK\x03\x04", Sniffed::Other("a ZIP archive")),
     (b"PK\x05\x06", Sniffed::Other("a ZIP archive")),
     (b"%PDF-", Sniffed::Other("a PDF document")),
@@ -326,6 +335,14 @@ mod tests {
         assert_eq!(sniff(b"PK\x03\x04\x14\0"), Sniffed::Other("a ZIP archive"));
         assert_eq!(sniff(b"%PDF-1.7\n"), Sniffed::Other("a PDF document"));
         assert_eq!(sniff(b"FLV\x01\x05"), Sniffed::Video(Container::Flv));
+        assert_eq!(
+            sniff(b"\x30\x26\xB2\x75\x8E\x66\xCF\x11\xA6\xD9\x00\xAA\x00\x62\xCE\x6C\x10"),
+            Sniffed::Video(Container::Asf)
+        );
+        assert_eq!(
+            sniff(b"\0\0\x01\xBA\x44\0\x04"),
+            Sniffed::Video(Container::MpegPs)
+        );
         assert_eq!(
             sniff(b"\n  <!DOCTYPE html><html>"),
             Sniffed::Other("HTML text")

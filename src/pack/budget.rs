@@ -109,11 +109,11 @@ pub fn estimate(jobs: &[Job], limits: Limits) -> FixEstimate {
                 }
             }
         }
-        if let (Some(trim), Some(duration)) = (job.trim, before.duration_s) {
-            if duration > trim.seconds {
-                ratio *= trim.seconds / duration;
-                estimate.clips_trimmed += 1;
-            }
+        if let (Some(trim), Some(duration)) = (job.trim, before.duration_s)
+            && duration > trim.seconds
+        {
+            ratio *= trim.seconds / duration;
+            estimate.clips_trimmed += 1;
         }
         let after = (before.bytes as f64 * ratio) as u64;
         estimate.saved += before.bytes.saturating_sub(after);

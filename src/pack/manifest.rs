@@ -172,8 +172,8 @@ impl PackManifest {
         {
             return None;
         }
-        let manifest: PackManifest =
-            serde_json::from_slice(&std::fs::read(&manifest_file).ok()?).ok()?;
+        let bytes = crate::small_file::read(&manifest_file, MAX_MANIFEST_BYTES).ok()?;
+        let manifest: PackManifest = serde_json::from_slice(&bytes).ok()?;
         let archive = &manifest.archive;
         let same_file = zip.file_name().is_some_and(|n| *n == *archive.file);
         let well_formed =

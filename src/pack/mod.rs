@@ -399,6 +399,10 @@ impl Prepared {
             max_split_val: given.max_split_val,
             validation_given: given.validation_given,
             deep: false,
+            // The same rule configuration as the source: what the user chose to ignore there
+            // is not an error of the written zip either.
+            rules: given.rules.clone(),
+            dataset_label: given.dataset_label.clone(),
             progress: &Silent,
         };
         let report = check::run(path, &again)?;

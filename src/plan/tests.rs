@@ -459,7 +459,7 @@ proptest! {
             whole.min(10)
         }).sum();
         let product = sum * u128::from(max_pixels) * u128::from(n_epochs);
-        let tokens = product / 1024 + u128::from(product % 1024 != 0);
+        let tokens = product / 1024 + u128::from(!product.is_multiple_of(1024));
         prop_assert_eq!(p.all_clips.tokens, tokens);
         let printed = p.all_clips.fee.unwrap().to_string();
         prop_assert_eq!(printed_micro_units(&printed), tokens * u128::from(price_milli));

@@ -29,11 +29,8 @@ fn annotation(f: &Finding, input: &Path) -> String {
         Severity::Warning => "warning",
         Severity::Info => "notice",
     };
-    // Annotations point at files of the repository: the dataset path joined with the member.
-    let file = match &f.location.file {
-        Some(member) if input.is_dir() => input.join(member).display().to_string(),
-        _ => input.display().to_string(),
-    };
+    // Annotations point at files of the repository, by their path from its root.
+    let file = super::ci_path(input, f);
     let mut props = vec![format!("file={}", escape_property(&file))];
     if let Some(line) = f.location.line {
         props.push(format!("line={line}"));

@@ -9,7 +9,9 @@
 //!   "findings": [{"rule": "M007", "name": "clip-too-long", "severity": "warning",
 //!                 "file": "clip03.mp4", "line": null, "column": null,
 //!                 "message": "…", "hint": "…"}],
-//!   "suppressed": [{"rule": "J012", "count": 9000}],
+//!   "suppressed": [{"rule": "J012", "count": 9000, "reason": "more than 1000 findings …"},
+//!                  {"rule": "M007", "count": 1, "reason": "ignored by `M007` (…)",
+//!                   "severity": "warning", "file": "clip03.mp4", "line": null, "message": "…"}],
 //!   "summary": {"samples": 12, "errors": 0, "warnings": 1, "infos": 2, "videos": 12,
 //!               "images": 12, "total_duration_s": 46.2, "zip_size": 2113536, …},
 //!   "media": [{"path": "clip01.mp4", "kind": "video", "width": 320, …} | {"path": …, "error": "…"}]
@@ -25,7 +27,7 @@ use serde::Serialize;
 use crate::check::{CheckReport, Summary};
 use crate::dataset::{Mode, SourceKind};
 use crate::media::MediaInfo;
-use crate::rules::{Finding, Severity};
+use crate::rules::{Finding, Findings, MAX_PER_RULE, Severity};
 
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -35,7 +37,7 @@ struct Document<'a> {
     tool: Tool,
     input: Input<'a>,
     findings: Vec<JsonFinding<'a>>,
-    suppressed: Vec<Suppressed>,
+    suppressed: Vec<Suppressed<'a>>,
     summary: &'a Summary,
     media: Vec<JsonMedia<'a>>,
 }
@@ -92,10 +94,46 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
     }
 }
 
+/// Findings not listed in `findings`: cut at the per-rule limit (one entry per rule, with the
+/// count), or hidden by the rule configuration (one entry per finding, with where it was and
+/// why).
 #[derive(Serialize)]
-struct Suppressed {
+struct Suppressed<'a> {
     rule: &'static str,
     count: usize,
+    reason: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    severity: Option<Severity>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    file: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a str>,
+}
+
+fn suppressed(findings: &Findings) -> Vec<Suppressed<'_>> {
+    let cut = findings.suppressed().map(|(r, count)| Suppressed {
+        rule: r.code,
+        count,
+        reason: format!(
+            "more than {MAX_PER_RULE} findings of this rule: only the first are listed"
+        ),
+        severity: None,
+        file: None,
+        line: None,
+        message: None,
+    });
+    let hidden = findings.hidden().iter().map(|s| Suppressed {
+        rule: s.finding.rule.code,
+        count: 1,
+        reason: s.reason.clone(),
+        severity: Some(s.finding.severity),
+        file: s.finding.location.file.as_deref(),
+        line: s.finding.location.line,
+        message: Some(&s.finding.message),
+    });
+    cut.chain(hidden).collect()
 }
 
 #[derive(Serialize)]
@@ -124,14 +162,7 @@ pub fn write_report(
             mode_inferred: report.summary.mode_inferred,
         },
         findings: report.findings.iter().map(JsonFinding::from).collect(),
-        suppressed: report
-            .findings
-            .suppressed()
-            .map(|(r, count)| Suppressed {
-                rule: r.code,
-                count,
-            })
-            .collect(),
+        suppressed: suppressed(&report.findings),
         summary: &report.summary,
         media: report
             .media

@@ -5,9 +5,47 @@
 //! stream decides whether to keep them (`anstream` strips them when colour is off).
 
 pub mod github;
+pub mod gitlab;
 pub mod json;
+pub mod junit;
 pub mod sarif;
 pub mod text;
+
+use std::path::{Path, PathBuf};
+
+use crate::rules::Finding;
+use crate::rules::selection::relative_label;
+
+/// The file a finding concerns, as CI services attach annotations to it: the dataset path
+/// joined with the member for a folder (the zip itself for a zip), relative to the root of the
+/// git repository that holds it, else to the current folder, `/`-separated.
+pub fn ci_path(input: &Path, finding: &Finding) -> String {
+    let file = match &finding.location.file {
+        Some(member) if input.is_dir() => input.join(member),
+        _ => input.to_path_buf(),
+    };
+    relative_to_root(&file)
+}
+
+/// `path` relative to the enclosing git repository's root (else the current folder), as
+/// `/`-separated text; absolute when it lies outside both.
+pub fn relative_to_root(path: &Path) -> String {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let root = git_root(&cwd).unwrap_or_else(|| cwd.clone());
+    let label = relative_label(&cwd.join(path), &root);
+    if label.is_empty() {
+        ".".to_owned()
+    } else {
+        label
+    }
+}
+
+/// The nearest ancestor of `dir` holding `.git` (a folder, or a file in a worktree).
+fn git_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+}
 
 /// `1.5 MB`-style sizes (decimal units, like the platform's limits).
 pub fn human_bytes(n: u64) -> String {

@@ -71,7 +71,20 @@ pub fn write_findings(
             rule.code, rule.name
         )?;
     }
-    if !shown.is_empty() {
+    if opts.verbose {
+        for s in findings.hidden() {
+            writeln!(
+                out,
+                "{DIM}suppressed {}[{}] {}: {} ({}){DIM:#}",
+                s.finding.severity,
+                s.finding.rule.code,
+                s.finding.location,
+                s.finding.message,
+                s.reason
+            )?;
+        }
+    }
+    if !shown.is_empty() || (opts.verbose && !findings.hidden().is_empty()) {
         writeln!(out)?;
     }
     Ok(())
@@ -140,5 +153,14 @@ pub fn write_summary(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
         plural(s.warnings, "warning", "warnings"),
         plural(s.infos, "info", "infos"),
         human_seconds(s.total_duration_s),
-    )
+    )?;
+    if s.suppressed > 0 {
+        writeln!(
+            out,
+            "{DIM}{} hidden by the rule configuration ([rules] of wanft.toml, flags or the \
+             baseline); -v lists them{DIM:#}",
+            plural(s.suppressed, "finding", "findings")
+        )?;
+    }
+    Ok(())
 }

@@ -3,12 +3,15 @@
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+use super::selection::{RuleSelection, Suppression, Verdict};
 
 /// How bad a finding is (design: error = rejected or wasted training, warning = degraded or
 /// costs money for nothing, info = worth knowing).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
@@ -22,6 +25,21 @@ impl Severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
             Severity::Info => "info",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "error" => Ok(Severity::Error),
+            "warning" => Ok(Severity::Warning),
+            "info" => Ok(Severity::Info),
+            other => Err(format!(
+                "`{other}` is not a severity: use error, warning or info"
+            )),
         }
     }
 }
@@ -150,33 +168,99 @@ impl Finding {
 /// a million bad lines costs a bounded amount of memory and a readable report.
 pub const MAX_PER_RULE: usize = 1000;
 
+/// The rule configuration findings are judged by, and the dataset they belong to.
+#[derive(Debug)]
+struct Scope {
+    selection: Arc<RuleSelection>,
+    /// The dataset's path relative to the project, for per-path ignores and baselines.
+    dataset: Option<String>,
+}
+
 /// A sorted, de-duplicated list of findings with counts per severity.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// A list made with [`Findings::scoped`] applies a rule configuration as findings arrive: a
+/// finding of an ignored rule is kept aside as a [`Suppression`] with its reason, the others
+/// take their configured severity; [`Findings::finish`] then sets aside what the baseline
+/// accepts.
+#[derive(Debug, Clone, Default)]
 pub struct Findings {
     items: Vec<Finding>,
     per_rule: BTreeMap<&'static str, usize>,
-    /// Findings not kept, by rule.
-    suppressed: BTreeMap<&'static str, (&'static Rule, usize)>,
+    /// Findings not kept because of [`MAX_PER_RULE`], by rule: the rule, the severity they
+    /// carry and how many.
+    suppressed: BTreeMap<&'static str, (&'static Rule, Severity, usize)>,
+    /// Findings hidden by the rule configuration, at most [`MAX_PER_RULE`] per rule.
+    hidden: Vec<Suppression>,
+    hidden_per_rule: BTreeMap<&'static str, usize>,
+    scope: Option<Arc<Scope>>,
 }
+
+impl PartialEq for Findings {
+    fn eq(&self, other: &Self) -> bool {
+        self.items == other.items
+            && self.suppressed == other.suppressed
+            && self.hidden == other.hidden
+            && self.hidden_per_rule == other.hidden_per_rule
+    }
+}
+
+impl Eq for Findings {}
 
 impl Findings {
     pub fn new() -> Self {
         Self::default()
     }
 
-    pub fn push(&mut self, f: Finding) {
+    /// An empty list that judges every finding by `selection`; `dataset` is the dataset's path
+    /// relative to the project (for per-path ignores and the baseline).
+    pub fn scoped(selection: Arc<RuleSelection>, dataset: Option<String>) -> Self {
+        Findings {
+            scope: Some(Arc::new(Scope { selection, dataset })),
+            ..Self::default()
+        }
+    }
+
+    pub fn push(&mut self, mut f: Finding) {
+        if let Some(scope) = &self.scope {
+            match scope.selection.judge(&f, scope.dataset.as_deref()) {
+                Verdict::Keep(severity) => f.severity = severity,
+                Verdict::Hide(reason) => return self.hide(f, reason),
+            }
+        }
         let n = self.per_rule.entry(f.rule.code).or_default();
         *n += 1;
         if *n > MAX_PER_RULE {
-            self.suppressed.entry(f.rule.code).or_insert((f.rule, 0)).1 += 1;
+            self.suppressed
+                .entry(f.rule.code)
+                .or_insert((f.rule, f.severity, 0))
+                .2 += 1;
         } else {
             self.items.push(f);
         }
     }
 
+    fn hide(&mut self, finding: Finding, reason: String) {
+        let n = self.hidden_per_rule.entry(finding.rule.code).or_default();
+        *n += 1;
+        if *n <= MAX_PER_RULE {
+            self.hidden.push(Suppression { finding, reason });
+        }
+    }
+
     /// Rules whose findings were cut at [`MAX_PER_RULE`], with how many were left out.
     pub fn suppressed(&self) -> impl Iterator<Item = (&'static Rule, usize)> + '_ {
-        self.suppressed.values().copied()
+        self.suppressed.values().map(|(r, _, n)| (*r, *n))
+    }
+
+    /// Findings the rule configuration (select, ignore, per-path ignores, baseline) hid, in
+    /// report order, with the reason; at most [`MAX_PER_RULE`] per rule.
+    pub fn hidden(&self) -> &[Suppression] {
+        &self.hidden
+    }
+
+    /// How many findings the rule configuration hid, including those not kept.
+    pub fn hidden_count(&self) -> usize {
+        self.hidden_per_rule.values().sum()
     }
 
     pub fn extend(&mut self, it: impl IntoIterator<Item = Finding>) {
@@ -185,10 +269,29 @@ impl Findings {
         }
     }
 
-    /// Sorts into report order and drops exact duplicates.
+    /// Sorts into report order, drops exact duplicates and sets aside what the baseline
+    /// accepts.
     pub fn finish(&mut self) {
         self.items.sort_by(Finding::report_order);
         self.items.dedup();
+        if let Some(scope) = self.scope.clone()
+            && let Some((baseline, path)) = scope.selection.baseline()
+        {
+            let mut left = baseline.clone();
+            let dataset = scope.dataset.as_deref();
+            let items = std::mem::take(&mut self.items);
+            for f in items {
+                if left.take(&f, dataset) {
+                    let reason = format!("accepted in the baseline {}", path.display());
+                    self.hide(f, reason);
+                } else {
+                    self.items.push(f);
+                }
+            }
+        }
+        self.hidden
+            .sort_by(|a, b| Finding::report_order(&a.finding, &b.finding));
+        self.hidden.dedup();
     }
 
     pub fn iter(&self) -> std::slice::Iter<'_, Finding> {
@@ -204,14 +307,14 @@ impl Findings {
         self.items.is_empty()
     }
 
-    /// All findings of a severity, including those not kept.
+    /// All findings of a severity, including those not kept (but not those hidden).
     pub fn count(&self, severity: Severity) -> usize {
         let kept = self.items.iter().filter(|f| f.severity == severity).count();
         let cut: usize = self
             .suppressed
             .values()
-            .filter(|(r, _)| r.severity == severity)
-            .map(|(_, n)| n)
+            .filter(|(_, s, _)| *s == severity)
+            .map(|(_, _, n)| n)
             .sum();
         kept + cut
     }

@@ -11,15 +11,18 @@
 //! | `S` | sample counts and sizes | [`size`] |
 //! | `H` | hyper-parameters | [`hyper`] |
 
+pub mod baseline;
 mod finding;
 pub mod hyper;
 pub mod manifest;
 pub mod media;
 pub mod paths;
 pub mod prompts;
+pub mod selection;
 pub mod size;
 
 pub use finding::{Finding, Findings, Location, MAX_PER_RULE, Rule, Severity};
+pub use selection::{RuleSelection, Selector, Suppression};
 
 /// Every rule, in code order.
 pub fn all() -> Vec<&'static Rule> {

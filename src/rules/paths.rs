@@ -485,11 +485,15 @@ fn is_absolute(p: &str) -> bool {
 
 /// Describes the first characters outside `[A-Za-z0-9_./-]`, or None when all are safe.
 pub fn unsafe_chars(name: &str) -> Option<String> {
+    // Five are shown: looking for more would cost `len × distinct` on a hostile name.
     let mut bad: Vec<char> = Vec::new();
     for c in name.chars() {
         let ok = c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/');
         if !ok && !bad.contains(&c) {
             bad.push(c);
+            if bad.len() == 5 {
+                break;
+            }
         }
     }
     if bad.is_empty() {
@@ -508,31 +512,54 @@ pub fn unsafe_chars(name: &str) -> Option<String> {
     Some(shown.join(", "))
 }
 
-/// Lookups for "did you mean": case-folded names, extension-less names and bare file names.
+/// File names longer than this (in characters) get no "did you mean", and are never offered as
+/// one: no real clip is called that, and comparing such names is where the work goes.
+pub const MAX_SUGGESTED_NAME: usize = 128;
+/// Misses that get a "did you mean", so that a manifest of a million wrong paths stays linear.
+const SUGGESTIONS: usize = 200;
+/// Edit-distance cells computed for all suggestions of one check together: a bound on the
+/// work whatever the dataset holds (a few milliseconds).
+const SUGGESTION_WORK: u64 = 4_000_000;
+/// The edits a suggestion may be away (`clip3.mp4` for `clip03.mp4`).
+const MAX_EDITS: usize = 2;
+
+/// Lookups for "did you mean": case-folded names, extension-less names and bare file names,
+/// and files grouped by folder, extension and name length, all indexed once.
 struct FuzzyIndex<'a> {
-    files: Vec<&'a str>,
     suggestions: std::cell::Cell<usize>,
+    work: std::cell::Cell<u64>,
     by_folded: HashMap<String, &'a str>,
     by_stem: HashMap<String, &'a str>,
     by_file_name: HashMap<&'a str, &'a str>,
+    /// (folder, lower-case extension, file name length in characters) → full names, in name
+    /// order.
+    by_place: HashMap<(&'a str, String, usize), Vec<&'a str>>,
 }
 
 impl<'a> FuzzyIndex<'a> {
     fn new(dataset: &'a Dataset) -> Self {
         let mut index = FuzzyIndex {
-            files: Vec::new(),
             suggestions: std::cell::Cell::new(0),
+            work: std::cell::Cell::new(0),
             by_folded: HashMap::new(),
             by_stem: HashMap::new(),
             by_file_name: HashMap::new(),
+            by_place: HashMap::new(),
         };
         for e in dataset.source.entries().iter().filter(|e| e.is_file()) {
             let name = e.name.as_str();
-            index.files.push(name);
             index.by_folded.entry(name.to_lowercase()).or_insert(name);
             index.by_stem.entry(stem_folded(name)).or_insert(name);
-            let file = name.rsplit('/').next().unwrap_or(name);
+            let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
             index.by_file_name.entry(file).or_insert(name);
+            let length = file.chars().count();
+            if length <= MAX_SUGGESTED_NAME {
+                index
+                    .by_place
+                    .entry((dir, extension(file), length))
+                    .or_default()
+                    .push(name);
+            }
         }
         index
     }
@@ -546,35 +573,112 @@ impl<'a> FuzzyIndex<'a> {
     }
 
     /// A file in the same folder with the same extension whose name is one or two edits away
-    /// (`clip3.mp4` for `clip03.mp4`). Only the first misses get a suggestion, so that a
-    /// manifest of a million wrong paths stays linear.
+    /// (`clip3.mp4` for `clip03.mp4`), not already `used`. Only names of similar length are
+    /// compared, each comparison costs at most a band of the edit-distance table, and the whole
+    /// search stops at [`SUGGESTIONS`] misses or [`SUGGESTION_WORK`] cells.
     fn similar(&self, name: &str, used: &HashSet<&str>) -> Option<&'a str> {
-        const SUGGESTIONS: usize = 200;
-        if self.suggestions.get() >= SUGGESTIONS {
+        if self.suggestions.get() >= SUGGESTIONS || self.work.get() >= SUGGESTION_WORK {
             return None;
         }
         self.suggestions.set(self.suggestions.get() + 1);
         let (dir, file) = name.rsplit_once('/').unwrap_or(("", name));
+        let wanted: Vec<char> = file.chars().take(MAX_SUGGESTED_NAME + 1).collect();
+        if wanted.len() > MAX_SUGGESTED_NAME {
+            return None;
+        }
         let ext = extension(file);
-        self.files
-            .iter()
-            .filter(|candidate| {
-                let (cdir, cfile) = candidate.rsplit_once('/').unwrap_or(("", candidate));
-                cdir == dir && extension(cfile) == ext && !used.contains(*candidate)
-            })
-            .map(|candidate| {
+        let lengths = wanted.len().saturating_sub(MAX_EDITS)..=wanted.len() + MAX_EDITS;
+        let mut best: Option<(usize, &'a str)> = None;
+        let mut candidate_chars = Vec::with_capacity(MAX_SUGGESTED_NAME);
+        let mut rows: [Vec<usize>; 3] = Default::default();
+        for length in lengths {
+            let Some(names) = self.by_place.get(&(dir, ext.clone(), length)) else {
+                continue;
+            };
+            for &candidate in names {
+                if used.contains(candidate) {
+                    continue;
+                }
+                if self.work.get() >= SUGGESTION_WORK {
+                    return best.map(|(_, c)| c);
+                }
                 let cfile = candidate.rsplit('/').next().unwrap_or(candidate);
-                (strsim::damerau_levenshtein(file, cfile), *candidate)
-            })
-            .filter(|&(distance, _)| distance <= 2)
-            .min()
-            .map(|(_, candidate)| candidate)
+                candidate_chars.clear();
+                candidate_chars.extend(cfile.chars());
+                let (distance, cells) =
+                    edits_within(&wanted, &candidate_chars, MAX_EDITS, &mut rows);
+                self.work.set(self.work.get() + cells);
+                if let Some(d) = distance
+                    && best.is_none_or(|b| (d, candidate) < b)
+                {
+                    best = Some((d, candidate));
+                }
+            }
+        }
+        best.map(|(_, candidate)| candidate)
     }
 
     fn same_file_name(&self, name: &str) -> Option<&'a str> {
         let file = name.rsplit('/').next().unwrap_or(name);
         self.by_file_name.get(file).copied()
     }
+}
+
+/// The optimal-string-alignment distance between `a` and `b` (insertions, deletions,
+/// substitutions, adjacent transpositions) if it is at most `max`, and the table cells
+/// computed. Only the band of cells within `max` of the diagonal can hold such a distance, so
+/// the cost is about `(2 max + 1) × len`, not `len²`; `rows` is scratch space reused between
+/// calls.
+fn edits_within(
+    a: &[char],
+    b: &[char],
+    max: usize,
+    rows: &mut [Vec<usize>; 3],
+) -> (Option<usize>, u64) {
+    let (n, m) = (a.len(), b.len());
+    if n.abs_diff(m) > max {
+        return (None, 0);
+    }
+    let over = max + 1;
+    for row in rows.iter_mut() {
+        if row.len() < m + 2 {
+            row.resize(m + 2, over);
+        }
+    }
+    let [before, previous, current] = rows;
+    // Row 0, as far as row 1 reads it. Cells outside the band are never read: each row resets
+    // the cells just outside its band, which the next row reads.
+    for (j, cell) in previous.iter_mut().enumerate().take((max + 2).min(m + 1)) {
+        *cell = j.min(over);
+    }
+    let mut cells = 0u64;
+    for i in 1..=n {
+        current[0] = i.min(over);
+        let low = i.saturating_sub(max).max(1);
+        let high = (i + max).min(m);
+        current[low - 1] = if low == 1 { current[0] } else { over };
+        current[high + 1] = over;
+        let mut row_min = current[0];
+        for j in low..=high {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (previous[j - 1] + cost)
+                .min(previous[j] + 1)
+                .min(current[j - 1] + 1);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(before[j - 2] + 1);
+            }
+            current[j] = d.min(over);
+            row_min = row_min.min(current[j]);
+        }
+        cells += (high + 1 - low) as u64;
+        if row_min > max {
+            return (None, cells);
+        }
+        std::mem::swap(before, previous);
+        std::mem::swap(previous, current);
+    }
+    let d = previous[m];
+    ((d <= max).then_some(d), cells)
 }
 
 fn stem_folded(name: &str) -> String {
@@ -635,7 +739,7 @@ fn check_entries(dataset: &Dataset, references: &References, findings: &mut Find
         .filter_map(|s| s.prompt_file.as_deref())
         .collect();
     let manifest = dataset.layout.manifest_name();
-    let mut debris_roots: Vec<&str> = Vec::new();
+    let mut debris_roots: HashSet<&str> = HashSet::new();
     for e in source.entries() {
         let name = e.name.as_str();
         if let EntryKind::LinkOutside { target } = &e.kind {
@@ -656,8 +760,7 @@ fn check_entries(dataset: &Dataset, references: &References, findings: &mut Find
         }
         if is_debris_path(name) {
             let root = debris_root(name);
-            if !debris_roots.contains(&root) {
-                debris_roots.push(root);
+            if debris_roots.insert(root) {
                 findings.push(Finding::new(
                     &OS_DEBRIS,
                     Location::file(root),
@@ -724,5 +827,74 @@ fn check_subfolders(dataset: &Dataset, references: &References, findings: &mut F
             Location::dataset(),
             format!("{nested} path(s) of this i2v dataset are in subfolders"),
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chars(s: &str) -> Vec<char> {
+        s.chars().collect()
+    }
+
+    fn edits(a: &str, b: &str) -> Option<usize> {
+        edits_within(&chars(a), &chars(b), MAX_EDITS, &mut Default::default()).0
+    }
+
+    #[test]
+    fn edit_distances_within_two() {
+        assert_eq!(edits("clip03.mp4", "clip03.mp4"), Some(0));
+        assert_eq!(edits("clip3.mp4", "clip03.mp4"), Some(1));
+        assert_eq!(edits("clpi03.mp4", "clip03.mp4"), Some(1), "transposition");
+        assert_eq!(edits("cl1p3.mp4", "clip03.mp4"), Some(2));
+        assert_eq!(edits("xxip3.mp4", "clip03.mp4"), None);
+        assert_eq!(edits("a.mp4", "abcd.mp4"), None, "lengths too far apart");
+        assert_eq!(edits("", "ab"), Some(2));
+        assert_eq!(edits("ab", ""), Some(2));
+        assert_eq!(edits("ab", "ba"), Some(1));
+        // Agrees with the full table (strsim's OSA) wherever that is within two.
+        // Scratch rows reused across calls, as the search does, leave no trace.
+        let words = [
+            "clip01", "clip10", "cilp01", "clip1", "clip011", "lcip10", "c", "",
+        ];
+        let rows = &mut Default::default();
+        for a in words {
+            for b in words {
+                let full = strsim::osa_distance(a, b);
+                let banded = edits_within(&chars(a), &chars(b), MAX_EDITS, rows).0;
+                assert_eq!(banded, (full <= 2).then_some(full), "{a} {b}");
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_band_agrees_with_the_full_table(
+            pairs in proptest::collection::vec(("[abc]{0,12}", "[abc]{0,12}"), 1..8)
+        ) {
+            let rows = &mut Default::default();
+            for (a, b) in &pairs {
+                let full = strsim::osa_distance(a, b);
+                let banded = edits_within(&chars(a), &chars(b), MAX_EDITS, rows).0;
+                proptest::prop_assert_eq!(banded, (full <= 2).then_some(full), "{} {}", a, b);
+            }
+        }
+    }
+
+    #[test]
+    fn comparing_long_names_costs_a_band_not_a_square() {
+        let a = chars(&"a".repeat(MAX_SUGGESTED_NAME));
+        let mut b = a.clone();
+        b[60] = 'b';
+        let rows = &mut Default::default();
+        let (distance, cells) = edits_within(&a, &b, MAX_EDITS, rows);
+        assert_eq!(distance, Some(1));
+        assert!(cells <= 5 * a.len() as u64, "{cells} cells");
+        // A mismatch everywhere is given up within the first rows.
+        let c = chars(&"c".repeat(MAX_SUGGESTED_NAME));
+        let (distance, cells) = edits_within(&a, &c, MAX_EDITS, rows);
+        assert_eq!(distance, None);
+        assert!(cells <= 5 * 3, "{cells} cells");
     }
 }

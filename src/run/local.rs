@@ -18,6 +18,7 @@ use crate::pack::cached::{Cached, pack_into_cache, zip_path};
 use crate::plan::dataset::DatasetSummary;
 use crate::plan::{self, Plan, PlanInput, Readiness};
 use crate::report::human_bytes;
+use crate::rules::selection::relative_label;
 use crate::rules::{Findings, Severity};
 
 /// One dataset of the run, checked, and packed once [`prepare`] wrote its zip.
@@ -82,7 +83,7 @@ pub(super) fn prepare(
     let model = project.model;
     let resolved = options.hyper.resolve(model);
     let validation_given = !project.validation.is_empty();
-    let check_options = |role: Role, effect: Option<String>| CheckOptions {
+    let check_options = |path: &Path, role: Role, effect: Option<String>| CheckOptions {
         mode: match (project.config.dataset.mode, role) {
             (Some(task), role) => Some(ModeChoice::Exact(Mode { task, role })),
             (None, Role::Validation) => Some(ModeChoice::Validation),
@@ -91,6 +92,8 @@ pub(super) fn prepare(
         trigger: project.config.dataset.trigger.clone(),
         effect,
         validation_given,
+        rules: options.rules.clone(),
+        dataset_label: Some(relative_label(path, &project.root)),
         progress: reporter.progress(),
         ..CheckOptions::for_job(model, &resolved)
     };
@@ -105,12 +108,13 @@ pub(super) fn prepare(
         .chain(project.validation.iter().map(|p| (p, Role::Validation)));
     for (path, role) in roles {
         let given_effect = (role == Role::Validation).then(|| effect.clone()).flatten();
-        let report = check::run(path, &check_options(role, given_effect)).map_err(|source| {
-            RunError::Check {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        let report =
+            check::run(path, &check_options(path, role, given_effect)).map_err(|source| {
+                RunError::Check {
+                    path: path.clone(),
+                    source,
+                }
+            })?;
         if role == Role::Training && effect.is_none() {
             effect = report.effect_sentence.clone();
         }
@@ -205,7 +209,7 @@ pub(super) fn prepare(
                 check: CheckOptions {
                     mode: Some(ModeChoice::Exact(report.dataset.mode)),
                     effect: (role == Role::Validation).then(|| effect.clone()).flatten(),
-                    ..check_options(role, None)
+                    ..check_options(&path, role, None)
                 },
                 fix: None,
                 cancel: &cancel,

@@ -27,6 +27,7 @@ pub mod state;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use rust_decimal::Decimal;
@@ -42,7 +43,7 @@ use crate::models::ModelProfile;
 use crate::pack::cached::CacheError;
 use crate::plan::{Gates, Money, Plan, Readiness};
 use crate::progress::Progress;
-use crate::rules::Findings;
+use crate::rules::{Findings, RuleSelection};
 use crate::spend::{Consent, EpochsOrigin, Spending};
 use state::{RunState, StateError};
 
@@ -159,6 +160,9 @@ pub struct RunOptions {
     pub stall_timeout: Duration,
     /// Start another job although the state belongs to an earlier run of other settings.
     pub new_run: bool,
+    /// Rule configuration of the checks (wanft.toml's `[rules]` and flags); `None`: every rule
+    /// at its own severity.
+    pub rules: Option<Arc<RuleSelection>>,
 }
 
 /// How far a job's training is, estimated from the log's running token counter (the platform

@@ -16,7 +16,7 @@ use crate::api::download::download;
 use crate::api::failure::failure_reason;
 use crate::api::generation::{self, Endpoint, InferenceRules, Synthesis, TaskStatus};
 use crate::api::images::data_url;
-use crate::api::jobs::{self, Job, JobStatus, NewJob};
+use crate::api::jobs::{self, Job, JobStatus, LogCursor, NewJob};
 use crate::api::ledger::Ledger;
 use crate::api::poll::Poll;
 use crate::api::upload::{ZipUpload, upload_zip};
@@ -29,6 +29,8 @@ use crate::spend::{self, Decision, EpochsOrigin, Spending};
 
 /// Folder of the project holding each run's previews and samples.
 pub const RUNS_DIR: &str = "wanft-runs";
+/// Log lines shown of a job already under way when the run starts following it.
+const TAIL_ON_RESUME: usize = 10;
 
 pub(super) async fn run(
     client: &Client,
@@ -165,6 +167,18 @@ impl Flow<'_> {
     async fn steps(&mut self) -> Next {
         if let Some(stop) = self.consent() {
             return Ok(Some(stop));
+        }
+        if self.until >= Step::Create && self.state.job.is_none() {
+            // Nothing is uploaded for a job that cannot be created (spec §8.2).
+            match jobs::ensure_job_quota(self.client).await {
+                Ok(_) => {}
+                Err(e) if e.http().is_some_and(|f| matches!(f.status, 403 | 404)) => {
+                    self.reporter.note(&format!(
+                        "could not count the jobs against the job quota: {e}"
+                    ));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         for step in [
             Step::Upload,
@@ -464,19 +478,25 @@ impl Flow<'_> {
         let plan = &self.local.plan;
         let planned_tokens = plan.all_clips.tokens.max(1);
         let (total_steps, per_epoch) = (plan.steps.total, plan.steps.per_epoch);
-        let mut shown: Option<usize> = None;
+        let mut cursor = LogCursor::new(job_id.clone());
+        let mut logs: Vec<String> = Vec::new();
+        let mut cursor_started = false;
         let mut last_status: Option<JobStatus> = None;
         loop {
             let job = jobs::get_job(self.client, &job_id).await?;
-            let logs = jobs::job_logs(self.client, &job_id).await?.logs;
+            // Read after the status, so that the last lines of an ended job are not missed.
+            let fresh = cursor.next_lines(self.client).await?;
             // A resumed run shows the end of the log, not all of it again.
-            let from = shown.unwrap_or(logs.len().saturating_sub(10));
-            if let Some(fresh) = logs.get(from..)
-                && !fresh.is_empty()
-            {
-                self.reporter.log_lines(fresh);
+            let shown = if cursor_started {
+                &fresh[..]
+            } else {
+                &fresh[fresh.len().saturating_sub(TAIL_ON_RESUME)..]
+            };
+            cursor_started = true;
+            if !shown.is_empty() {
+                self.reporter.log_lines(shown);
             }
-            shown = Some(logs.len());
+            logs.extend(fresh);
             if last_status.as_ref() != Some(&job.status) {
                 self.reporter
                     .step(Step::Train, &format!("job {job_id} {}", job.status));

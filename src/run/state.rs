@@ -7,13 +7,14 @@
 //! The file is replaced whole through a temporary file renamed into place, so a kill at any
 //! moment leaves the old state or the new one, never half of one.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::Role;
 use crate::models::Region;
+use crate::small_file;
 
 /// Folder of the project holding wanft's local state.
 pub const STATE_DIR: &str = ".wanft";
@@ -186,31 +187,14 @@ pub fn load(path: &Path) -> Result<Option<RunState>, StateError> {
     Ok(Some(state))
 }
 
-/// Reads a state file: `None` when absent; only a regular file, and only up to a bound, so that
-/// a planted FIFO or device cannot hang or exhaust the run. The one place state is read from
-/// disk (the project-wide bounded reader replaces it when it lands).
+/// Reads a state file (`None` when absent) through the bounded, regular-file-only reader, so
+/// that a planted FIFO or device cannot hang or exhaust the run.
 fn read_state_file(path: &Path) -> io::Result<Option<Vec<u8>>> {
-    let metadata = match std::fs::symlink_metadata(path) {
-        Ok(m) => m,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    if !metadata.file_type().is_file() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            "not a regular file",
-        ));
+    match small_file::read(path, MAX_STATE_BYTES) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.is_not_found() => Ok(None),
+        Err(e) => Err(e.into()),
     }
-    let file = std::fs::File::open(path)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_STATE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_STATE_BYTES {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("larger than {MAX_STATE_BYTES} bytes"),
-        ));
-    }
-    Ok(Some(bytes))
 }
 
 /// Writes `state` to `path` atomically (and the `.wanft/.gitignore` that keeps the folder out

@@ -134,6 +134,10 @@ impl Cli {
         self.admin(reqwest::Method::POST, "/__emulator/clock", Some(body));
     }
 
+    pub fn raw_post(&self, path: &str, body: Value) -> Value {
+        self.admin(reqwest::Method::POST, path, Some(body))
+    }
+
     pub fn raw_get(&self, path: &str) -> Value {
         self.admin(reqwest::Method::GET, path, None)
     }

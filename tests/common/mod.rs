@@ -7,8 +7,12 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
+use std::sync::Arc;
+
 use wanft::check::{self, CheckOptions, CheckReport};
 use wanft::models;
+use wanft::rules::selection::{Origin, PathPattern};
+use wanft::rules::{RuleSelection, Selector, Severity};
 
 pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -155,7 +159,87 @@ impl Fixture {
             found.iter().any(|f| f.0 == code),
             "{code} not reported; got {found:#?}"
         );
+        self.assert_configurable(code, opts);
         found
+    }
+
+    /// The rule configuration holds for `code` on this fixture: it can be ignored (and the
+    /// suppression says why), selected alone, re-graded, and ignored under a path that matches
+    /// its findings but not under one that does not.
+    pub fn assert_configurable(&self, code: &str, opts: &CheckOptions) {
+        let selector = || vec![Selector::parse(code).unwrap()];
+        let flag = Origin::Flag("--test");
+        let run = |selection: RuleSelection| {
+            let options = CheckOptions {
+                model: opts.model,
+                mode: opts.mode,
+                trigger: opts.trigger.clone(),
+                effect: opts.effect.clone(),
+                max_pixels: opts.max_pixels,
+                split: opts.split,
+                max_split_val: opts.max_split_val,
+                validation_given: opts.validation_given,
+                deep: opts.deep,
+                rules: Some(Arc::new(selection)),
+                dataset_label: Some("sets/dataset".into()),
+                progress: opts.progress,
+            };
+            check::run(&self.root, &options).expect("check runs")
+        };
+
+        let mut ignore = RuleSelection::default();
+        ignore.add_ignore(selector(), flag.clone());
+        let report = run(ignore);
+        assert!(
+            !report.findings.has(code),
+            "{code} still reported when ignored"
+        );
+        let hidden = report.findings.hidden();
+        assert!(
+            hidden
+                .iter()
+                .any(|s| s.finding.rule.code == code && s.reason.contains(code)),
+            "{code}: the suppression is not reported with its reason: {hidden:#?}"
+        );
+
+        // Selected alone, re-graded, and ignored only under another folder: still reported,
+        // alone, at the new severity.
+        let own = wanft::rules::find(code).unwrap().severity;
+        let other = if own == Severity::Info {
+            Severity::Error
+        } else {
+            Severity::Info
+        };
+        let mut narrowed = RuleSelection::default();
+        narrowed.set_select(selector(), flag.clone());
+        narrowed.set_severity(Selector::parse(code).unwrap(), other, flag.clone());
+        let elsewhere = PathPattern::parse("other/**").unwrap();
+        narrowed.add_path_ignore(&elsewhere, selector(), flag.clone());
+        let report = run(narrowed);
+        assert!(
+            report.findings.has(code),
+            "{code} not reported when selected"
+        );
+        for f in report.findings.iter() {
+            assert_eq!(
+                f.rule.code, code,
+                "selecting {code} reported other rules too"
+            );
+            assert_eq!(f.severity, other, "{code} not re-graded to {other}");
+        }
+
+        // Per-path scope: a pattern over the dataset's path covers the files in it and the
+        // dataset as a whole.
+        let mut here = RuleSelection::default();
+        let pattern = PathPattern::parse("sets/dataset/**").unwrap();
+        here.add_path_ignore(&pattern, selector(), flag);
+        let report = run(here);
+        assert!(
+            !report.findings.has(code),
+            "{code} not hidden under its path"
+        );
+        let reasons = report.findings.hidden();
+        assert!(reasons.iter().any(|s| s.reason.contains("sets/dataset/**")));
     }
 }
 

@@ -134,6 +134,15 @@ pub async fn export(
         let step = parse_checkpoint(&checkpoint)
             .filter(|s| job.kept_checkpoints_at(now, &state.timings).contains(s))
             .ok_or_else(ApiError::not_found)?;
+        let expires = job
+            .checkpoint_saved_at(step, &state.timings)
+            .plus(state.timings.checkpoint_retention);
+        if !job.exports.contains_key(&step) && now >= expires {
+            return Err(ApiError::unsupported_operation(format!(
+                "The checkpoint {checkpoint} expired at {} and can no longer be exported",
+                expires.iso_seconds()
+            )));
+        }
         if let Some(existing) = job.exports.get(&step) {
             return if existing.display_name == display_name {
                 Ok(())
@@ -168,7 +177,8 @@ pub async fn export(
     Ok(output(&request_id, true))
 }
 
-/// `GET …/checkpoints`: every kept checkpoint with its export status, newest first.
+/// `GET …/checkpoints`: every kept checkpoint with its export status, identity and expiry
+/// (spec §8.3), by step, descending.
 pub async fn list(
     State(shared): State<Arc<Shared>>,
     request_id: RequestId,
@@ -183,8 +193,12 @@ pub async fn list(
             .rev()
             .map(|step| {
                 let name = checkpoint_name(step);
+                let saved = job.checkpoint_saved_at(step, timings);
                 let mut item = json!({
-                    "create_time": job.checkpoint_saved_at(step, timings).iso_seconds(),
+                    "create_time": saved.iso_seconds(),
+                    "expire_time": saved.plus(timings.checkpoint_retention).iso_seconds(),
+                    "checkpoint_id": format!("{}:{name}", job.job_id),
+                    "step": step,
                     "full_name": format!("{}-{name}", job.job_id),
                     "job_id": job.job_id,
                     "checkpoint": name,

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Map, Value, json};
 
@@ -64,6 +65,12 @@ pub fn job_record(
         record["usage"] = json!(job.usage_at(now, timings));
     }
     record
+}
+
+/// Whether a job in `status` counts against the job quota (spec §8.2: "running or
+/// succeeded"; queued and cancelling jobs are counted too, the conservative reading).
+fn counts_against_quota(status: JobStatus) -> bool {
+    !matches!(status, JobStatus::Failed | JobStatus::Canceled)
 }
 
 /// The job named by a path, or 404.
@@ -130,6 +137,22 @@ pub async fn create(
     )
     .map_err(ApiError::invalid_parameter)?;
     let record = shared.store.write(|state, now| {
+        let counted = state
+            .db
+            .jobs
+            .iter()
+            .filter(|j| counts_against_quota(j.status_at(now, &state.timings)))
+            .count();
+        if counted >= models::JOB_QUOTA {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "Throttling",
+                format!(
+                    "Only {} fine-tune job in running or succeeded allowed per user.",
+                    models::JOB_QUOTA
+                ),
+            ));
+        }
         for id in training_file_ids.iter().chain(&validation_file_ids) {
             match state.file(id) {
                 None => return Err(ApiError::invalid_parameter(format!("File not found: {id}"))),
@@ -200,18 +223,32 @@ pub async fn list(
     Ok(output(&request_id, listing))
 }
 
-/// `GET /api/v1/fine-tunes/{job_id}/logs`.
+/// Lines a log page holds when `line` is not given, and at most (spec §8.1).
+pub const LOG_PAGE_DEFAULT: u64 = 100;
+pub const LOG_PAGE_MAX: u64 = 1000;
+
+/// `GET /api/v1/fine-tunes/{job_id}/logs?offset=N&line=M`: skips the first `offset` lines
+/// (default 0; past the end: no lines) and returns at most `line` (default 100, at most 1000);
+/// `total` counts every line (spec §8.1).
 pub async fn logs(
     State(shared): State<Arc<Shared>>,
     request_id: RequestId,
     PathParams(job_id): PathParams<String>,
+    params: QueryParams,
 ) -> Result<Response, ApiError> {
+    let offset = params.integer("offset", 0, 0..=u64::MAX)?;
+    let line = params.integer("line", LOG_PAGE_DEFAULT, 1..=LOG_PAGE_MAX)?;
     let lines = shared.store.read(|state, now| {
         find_job(state, &job_id).map(|job| job.logs_at(now, &state.timings))
     })??;
+    let total = lines.len();
+    let start = usize::try_from(offset).unwrap_or(usize::MAX).min(total);
+    let end = start
+        .saturating_add(usize::try_from(line).unwrap_or(usize::MAX))
+        .min(total);
     Ok(output(
         &request_id,
-        json!({ "total": lines.len(), "logs": lines }),
+        json!({ "total": total, "logs": &lines[start..end] }),
     ))
 }
 

@@ -2,14 +2,8 @@
 //! fragment describes the samples of the `mdat` that follows it.
 
 use super::boxes::{Fields, children};
+use super::tables::Run;
 use crate::media::MediaError;
-
-/// Samples of one track across all fragments, and their total duration in the track's timescale.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub(super) struct FragmentTotals {
-    pub samples: u64,
-    pub duration: u64,
-}
 
 // `tfhd` flags: which optional fields are present.
 const BASE_DATA_OFFSET: u32 = 0x01;
@@ -20,33 +14,42 @@ const DEFAULT_SAMPLE_DURATION: u32 = 0x08;
 const DATA_OFFSET: u32 = 0x001;
 const FIRST_SAMPLE_FLAGS: u32 = 0x004;
 const SAMPLE_DURATION: u32 = 0x100;
+const SAMPLE_COMPOSITION_OFFSET: u32 = 0x800;
 /// Per-sample duration, size, flags and composition offset: 4 bytes each when present.
 const PER_SAMPLE_FIELDS: u32 = 0xF00;
 
-/// Sums the samples of track `track_id` over the bodies of `moof` boxes. `trex_duration` is the
-/// sample duration the movie declares for fragments that give none.
-pub(super) fn totals(
+/// Passes the samples of track `track_id` in the bodies of `moof` boxes to `f`, as runs of
+/// evenly spaced composition times. `trex_duration` is the sample duration the movie declares
+/// for fragments that give none; `start` is the decode time of the first fragment's first sample
+/// when its `tfdt` does not say.
+///
+/// Runs with per-sample records give one run per record, so the work is bounded by the bytes of
+/// the fragments; runs without records give one run for all their samples.
+pub(super) fn for_each_run(
     moofs: &[Vec<u8>],
     track_id: u32,
     trex_duration: u32,
-) -> Result<FragmentTotals, MediaError> {
-    let mut totals = FragmentTotals::default();
+    start: i128,
+    f: &mut dyn FnMut(Run),
+) -> Result<(), MediaError> {
+    let mut dts = start;
     for moof in moofs {
         for child in children(b"moof", moof) {
             let (kind, traf) = child?;
             if &kind == b"traf" {
-                add_track_fragment(traf, track_id, trex_duration, &mut totals)?;
+                track_fragment(traf, track_id, trex_duration, &mut dts, f)?;
             }
         }
     }
-    Ok(totals)
+    Ok(())
 }
 
-fn add_track_fragment(
+fn track_fragment(
     traf: &[u8],
     track_id: u32,
     trex_duration: u32,
-    totals: &mut FragmentTotals,
+    dts: &mut i128,
+    f: &mut dyn FnMut(Run),
 ) -> Result<(), MediaError> {
     let mut default_duration = trex_duration;
     // Runs count once `tfhd` (which comes first) has named the track.
@@ -71,6 +74,10 @@ fn add_track_fragment(
                     default_duration = fields.u32()?;
                 }
             }
+            b"tfdt" if ours => {
+                let version = fields.full_box_version()?;
+                *dts = i128::from(fields.time(version)?);
+            }
             b"trun" if ours => {
                 let (_, flags) = fields.version_and_flags()?;
                 let sample_count = fields.u32()?;
@@ -82,21 +89,44 @@ fn add_track_fragment(
                 }
                 let record_len = 4 * (flags & PER_SAMPLE_FIELDS).count_ones() as usize;
                 let records = fields.table(sample_count, record_len)?;
-                let duration = if flags & SAMPLE_DURATION != 0 {
-                    // The duration is the first field of each record.
-                    records
-                        .chunks_exact(record_len)
-                        .map(|record| {
-                            u64::from(u32::from_be_bytes([
-                                record[0], record[1], record[2], record[3],
-                            ]))
-                        })
-                        .fold(0, u64::saturating_add)
-                } else {
-                    u64::from(sample_count).saturating_mul(u64::from(default_duration))
-                };
-                totals.samples = totals.samples.saturating_add(u64::from(sample_count));
-                totals.duration = totals.duration.saturating_add(duration);
+                if flags & (SAMPLE_DURATION | SAMPLE_COMPOSITION_OFFSET) == 0 {
+                    f(Run {
+                        start: *dts,
+                        delta: default_duration,
+                        count: u64::from(sample_count),
+                    });
+                    *dts += i128::from(default_duration) * i128::from(sample_count);
+                    continue;
+                }
+                // The composition offset is the last of the four fields, the duration the first.
+                let offset_at = record_len.saturating_sub(4);
+                for record in records.chunks_exact(record_len) {
+                    let word = |at: usize| {
+                        u32::from_be_bytes([
+                            record[at],
+                            record[at + 1],
+                            record[at + 2],
+                            record[at + 3],
+                        ])
+                    };
+                    let delta = if flags & SAMPLE_DURATION != 0 {
+                        word(0)
+                    } else {
+                        default_duration
+                    };
+                    let offset = if flags & SAMPLE_COMPOSITION_OFFSET != 0 {
+                        // Signed in version 1, and read so in version 0 too, as decoders do.
+                        i128::from(word(offset_at) as i32)
+                    } else {
+                        0
+                    };
+                    f(Run {
+                        start: *dts + offset,
+                        delta,
+                        count: 1,
+                    });
+                    *dts += i128::from(delta);
+                }
             }
             _ => {}
         }
@@ -108,6 +138,28 @@ fn add_track_fragment(
 mod tests {
     use super::*;
     use crate::media::mp4::boxes::boxed;
+    use crate::media::mp4::timing::SampleStats;
+
+    #[derive(Debug, PartialEq, Eq)]
+    struct FragmentTotals {
+        samples: u64,
+        duration: u64,
+    }
+
+    fn totals(
+        moofs: &[Vec<u8>],
+        track_id: u32,
+        trex_duration: u32,
+    ) -> Result<FragmentTotals, MediaError> {
+        let mut result = Ok(());
+        let stats = SampleStats::collect(|f| {
+            result = for_each_run(moofs, track_id, trex_duration, 0, f);
+        });
+        result.map(|()| FragmentTotals {
+            samples: stats.samples,
+            duration: stats.total,
+        })
+    }
 
     fn words(values: &[u32]) -> Vec<u8> {
         values.iter().flat_map(|v| v.to_be_bytes()).collect()
@@ -165,5 +217,29 @@ mod tests {
         let totals = totals(&[moof], 1, u32::MAX).unwrap();
         assert_eq!(totals.samples, 2 * u64::from(u32::MAX));
         assert_eq!(totals.duration, u64::MAX);
+    }
+
+    #[test]
+    fn decode_times_follow_tfdt_and_composition_offsets() {
+        // tfdt version 1 at 1000, then two samples of 100 shown 200 late.
+        let mut tfdt = vec![1, 0, 0, 0];
+        tfdt.extend_from_slice(&1000u64.to_be_bytes());
+        let traf = boxed(
+            b"traf",
+            &[
+                boxed(b"tfhd", &words(&[0, 1])),
+                boxed(b"tfdt", &tfdt),
+                boxed(b"trun", &words(&[0x900, 2, 100, 200, 100, 200])),
+            ]
+            .concat(),
+        );
+        let mut runs = Vec::new();
+        for_each_run(&[traf], 1, 0, 0, &mut |run| runs.push(run)).unwrap();
+        let run = |start, delta, count| Run {
+            start,
+            delta,
+            count,
+        };
+        assert_eq!(runs, [run(1200, 100, 1), run(1300, 100, 1)]);
     }
 }

@@ -1,7 +1,9 @@
 //! The `moov` box tree: movie header, tracks, and for each track what the probe needs.
 
 use super::boxes::{Fields, FourCc, children, find_child, fourcc_name};
+use super::codec_config;
 use super::tables::{ChunkOffsets, SampleSizes, SampleTables};
+use super::timing::EditList;
 use crate::media::MediaError;
 
 /// What the probe reads from a `moov` box. Slices borrow from the `moov` buffer.
@@ -70,6 +72,8 @@ pub(super) struct Track<'a> {
     /// The first entry of `stsd`: its type and body.
     pub sample_entry: Option<(FourCc, &'a [u8])>,
     pub tables: SampleTables<'a>,
+    /// `edts/elst`: how the media timeline is presented.
+    pub edits: Option<EditList<'a>>,
 }
 
 impl Track<'_> {
@@ -129,6 +133,11 @@ fn parse_track(trak: &[u8]) -> Result<Track<'_>, MediaError> {
         match &kind {
             b"tkhd" => parse_track_header(body, &mut track)?,
             b"mdia" => parse_media(body, &mut track)?,
+            b"edts" => {
+                if let Some(elst) = find_child(&kind, body, b"elst")? {
+                    track.edits = Some(EditList::parse(elst)?);
+                }
+            }
             _ => {}
         }
     }
@@ -204,6 +213,7 @@ fn parse_sample_table<'a>(stbl: &'a [u8], track: &mut Track<'a>) -> Result<(), M
                 }
             }
             b"stts" => tables.time_to_sample = Some(SampleTables::parse_stts(body)?),
+            b"ctts" => tables.composition_offsets = Some(SampleTables::parse_ctts(body)?),
             b"stsz" => tables.sizes = Some(SampleSizes::parse_stsz(body)?),
             b"stz2" => tables.sizes = Some(SampleSizes::parse_stz2(body)?),
             b"stsc" => tables.sample_to_chunk = Some(SampleTables::parse_stsc(body)?),
@@ -223,6 +233,10 @@ pub(super) struct VisualEntry {
     pub encrypted: bool,
     pub width: u16,
     pub height: u16,
+    /// `pasp`: horizontal and vertical spacing of the pixels, when not square (1:1).
+    pub pixel_aspect: Option<(u32, u32)>,
+    /// Why the decoder configuration (`avcC`, `hvcC`) cannot be read, when it cannot.
+    pub config_problem: Option<String>,
 }
 
 /// Where the child boxes of a visual sample entry start: after the fixed fields (reserved bytes,
@@ -237,19 +251,45 @@ impl VisualEntry {
         let width = fields.u16()?;
         let height = fields.u16()?;
         let encrypted = kind == b"encv";
+        let boxes = body.get(VISUAL_ENTRY_FIXED_LEN..).unwrap_or_default();
         let original = if encrypted {
-            body.get(VISUAL_ENTRY_FIXED_LEN..)
-                .and_then(|boxes| original_format(kind, boxes))
+            original_format(kind, boxes)
         } else {
             None
         };
-        Ok(VisualEntry {
-            codec: fourcc_name(&original.unwrap_or(*kind)),
+        let codec = original.unwrap_or(*kind);
+        let mut entry = VisualEntry {
+            codec: fourcc_name(&codec),
             encrypted,
             width,
             height,
-        })
+            pixel_aspect: None,
+            config_problem: None,
+        };
+        // Damage among the child boxes loses only what they would have told; the sample entry
+        // itself stays usable, as it does for decoders.
+        for child in children(kind, boxes) {
+            let Ok((child_kind, child_body)) = child else {
+                break;
+            };
+            match &child_kind {
+                b"pasp" => entry.pixel_aspect = pixel_aspect(child_body),
+                b"avcC" | b"hvcC" => {
+                    entry.config_problem = codec_config::problem(&child_kind, child_body);
+                }
+                _ => {}
+            }
+        }
+        Ok(entry)
     }
+}
+
+/// `pasp`: horizontal and vertical spacing; `None` for square pixels or values that say nothing
+/// (0), as decoders read them.
+fn pixel_aspect(body: &[u8]) -> Option<(u32, u32)> {
+    let mut fields = Fields::new(b"pasp", body);
+    let (h, v) = (fields.u32().ok()?, fields.u32().ok()?);
+    (h > 0 && v > 0 && h != v).then_some((h, v))
 }
 
 /// The `sinf/frma` original format of a protected sample entry. Damage here only loses the name,
@@ -328,7 +368,9 @@ mod tests {
                 codec: "avc1".into(),
                 encrypted: true,
                 width: 320,
-                height: 240
+                height: 240,
+                pixel_aspect: None,
+                config_problem: None,
             }
         );
         // Without `sinf` the entry type is all there is.

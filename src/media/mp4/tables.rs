@@ -11,6 +11,9 @@ use crate::media::{MediaError, array_at};
 pub(super) struct SampleTables<'a> {
     /// `stts` entries: (sample count, sample delta), 8 bytes each.
     pub time_to_sample: Option<&'a [u8]>,
+    /// `ctts` entries: (sample count, composition offset), 8 bytes each. Offsets are read as
+    /// signed in both versions, as decoders do: version 0 files with negative offsets exist.
+    pub composition_offsets: Option<&'a [u8]>,
     pub sizes: Option<SampleSizes<'a>>,
     /// `stsc` entries: (first chunk, samples per chunk, sample description index), 12 bytes each.
     pub sample_to_chunk: Option<&'a [u8]>,
@@ -24,6 +27,47 @@ impl<'a> SampleTables<'a> {
 
     pub fn parse_stsc(body: &'a [u8]) -> Result<&'a [u8], MediaError> {
         counted_table(b"stsc", body, 12)
+    }
+
+    pub fn parse_ctts(body: &'a [u8]) -> Result<&'a [u8], MediaError> {
+        counted_table(b"ctts", body, 8)
+    }
+
+    /// The samples' timing as runs of evenly spaced composition times, in decode order: one run
+    /// per stretch where both the `stts` and the `ctts` entry stay the same, so the work is linear
+    /// in table entries, never in a declared sample count.
+    pub fn for_each_run(&self, mut f: impl FnMut(Run)) {
+        let Some(stts) = self.time_to_sample else {
+            return;
+        };
+        let mut offsets = self
+            .composition_offsets
+            .unwrap_or_default()
+            .chunks_exact(8)
+            .map(|entry| (u64::from(be_u32(entry, 0)), be_u32(entry, 4) as i32));
+        let mut offset_run = (0u64, 0i32);
+        let mut dts: i128 = 0;
+        for entry in stts.chunks_exact(8) {
+            let (mut count, delta) = (u64::from(be_u32(entry, 0)), be_u32(entry, 4));
+            while count > 0 {
+                if offset_run.0 == 0 {
+                    // Past the end of `ctts`, samples have no composition offset.
+                    offset_run = offsets.next().unwrap_or((u64::MAX, 0));
+                    if offset_run.0 == 0 {
+                        continue;
+                    }
+                }
+                let n = count.min(offset_run.0);
+                f(Run {
+                    start: dts + i128::from(offset_run.1),
+                    delta,
+                    count: n,
+                });
+                dts += i128::from(delta) * i128::from(n);
+                count -= n;
+                offset_run.0 -= n;
+            }
+        }
     }
 
     /// The number of samples: from the sample sizes, else from the time-to-sample runs.
@@ -76,6 +120,15 @@ impl<'a> SampleTables<'a> {
         }
         Some(end)
     }
+}
+
+/// `count` samples whose composition times are `start`, `start + delta`, … in the track's
+/// timescale, each lasting `delta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Run {
+    pub start: i128,
+    pub delta: u32,
+    pub count: u64,
 }
 
 /// Sizes of a track's samples, from `stsz` or its compact form `stz2`.
@@ -257,6 +310,7 @@ mod tests {
         let stco_body = full_box(&[&[1000], &[100], &[5000]]);
         let tables = SampleTables {
             time_to_sample: None,
+            composition_offsets: None,
             sizes: Some(SampleSizes::parse_stsz(&sizes_body).unwrap()),
             sample_to_chunk: Some(SampleTables::parse_stsc(&stsc_body).unwrap()),
             chunk_offsets: Some(ChunkOffsets::parse_stco(&stco_body).unwrap()),
@@ -277,6 +331,7 @@ mod tests {
         };
         let tables = SampleTables {
             time_to_sample: None,
+            composition_offsets: None,
             sizes: Some(SampleSizes::Constant {
                 size: u32::MAX,
                 count: u32::MAX,
@@ -313,6 +368,46 @@ mod tests {
     }
 
     #[test]
+    fn runs_split_where_either_table_changes() {
+        let stts_body = full_box(&[&[3, 100], &[2, 50]]);
+        // Offsets: one sample +200, then two at 0, then -100 for the rest (a negative v0 value).
+        let ctts_body = full_box(&[&[1, 200], &[2, 0], &[5, (-100i32) as u32]]);
+        let tables = SampleTables {
+            time_to_sample: Some(SampleTables::parse_stts(&stts_body).unwrap()),
+            composition_offsets: Some(SampleTables::parse_ctts(&ctts_body).unwrap()),
+            ..SampleTables::default()
+        };
+        let mut runs = Vec::new();
+        tables.for_each_run(|run| runs.push(run));
+        let run = |start, delta, count| Run {
+            start,
+            delta,
+            count,
+        };
+        assert_eq!(runs, [run(200, 100, 1), run(100, 100, 2), run(200, 50, 2)]);
+        // Without ctts: one run per stts entry; a zero-count ctts entry is skipped.
+        let no_offsets = SampleTables {
+            composition_offsets: Some(&[0, 0, 0, 0, 0, 0, 0, 9]),
+            ..tables
+        };
+        let mut runs = Vec::new();
+        no_offsets.for_each_run(|run| runs.push(run));
+        assert_eq!(runs, [run(0, 100, 3), run(300, 50, 2)]);
+    }
+
+    #[test]
+    fn huge_declared_counts_make_few_runs() {
+        let stts_body = full_box(&[&[u32::MAX, 1], &[u32::MAX, u32::MAX]]);
+        let tables = SampleTables {
+            time_to_sample: Some(SampleTables::parse_stts(&stts_body).unwrap()),
+            ..SampleTables::default()
+        };
+        let mut runs = 0;
+        tables.for_each_run(|_| runs += 1);
+        assert_eq!(runs, 2);
+    }
+
+    #[test]
     fn sample_count_falls_back_to_time_to_sample() {
         let stts_body = full_box(&[&[10, 512], &[5, 1024]]);
         let tables = SampleTables {
@@ -331,6 +426,7 @@ mod tests {
         let stco_body = full_box(&[&[900_000], &[100]]);
         let tables = SampleTables {
             time_to_sample: None,
+            composition_offsets: None,
             sizes: Some(SampleSizes::parse_stsz(&sizes_body).unwrap()),
             sample_to_chunk: Some(SampleTables::parse_stsc(&stsc_body).unwrap()),
             chunk_offsets: Some(ChunkOffsets::parse_stco(&stco_body).unwrap()),

@@ -591,8 +591,7 @@ mod tests {
                 duration_s: Some(seconds),
                 frame_count: None,
                 fps: Some(24.0),
-                truncated: None,
-                encrypted: false,
+                ..VideoInfo::default()
             })),
         }
     }

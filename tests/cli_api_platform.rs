@@ -1,0 +1,220 @@
+//! The platform of 2026 (spec §8) from the command line, against the emulator: paged logs read
+//! and followed line by line, the 20-job quota, checkpoint identity and expiry.
+
+mod cli_api_support;
+
+use cli_api_support::{Cli, fast_clock, frozen_clock};
+use serde_json::json;
+use wanft::emulator::EmulatorConfig;
+
+const REGION: &str = "cn-beijing";
+
+/// Uploads the i2v example and returns its file id.
+fn upload_example(cli: &Cli) -> String {
+    let zip = cli.example_zip("i2v-train");
+    let (stdout, _) = cli.run(cli.wanft(REGION, &["upload", zip.to_str().unwrap()]), 0);
+    stdout.trim().to_owned()
+}
+
+/// Every line of the job's log as the emulator holds it, read in pages of 1000.
+fn raw_log(cli: &Cli, job_id: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    loop {
+        let page = cli.raw_get(&format!(
+            "/api/v1/fine-tunes/{job_id}/logs?offset={}&line=1000",
+            lines.len()
+        ));
+        let got: Vec<String> = page["output"]["logs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l.as_str().unwrap().to_owned())
+            .collect();
+        let total = page["output"]["total"].as_u64().unwrap() as usize;
+        lines.extend(got);
+        if lines.len() >= total {
+            return lines;
+        }
+    }
+}
+
+/// 18 training samples × 200 epochs at batch size 2: 1,800 steps, a log of about 1,850 lines.
+const LONG_JOB: [&str; 4] = ["--n-epochs", "200", "--eval-epochs", "20"];
+
+#[test]
+fn logs_of_more_than_a_thousand_lines_are_read_whole_and_followed_once() {
+    // A clock slow enough that the job runs for a few seconds while it is followed.
+    let cli = Cli::start(EmulatorConfig {
+        time_scale: 60.0,
+        ..fast_clock()
+    });
+    let file_id = upload_example(&cli);
+    let mut args = vec!["jobs", "create", "--yes", "--training", &file_id];
+    args.extend(LONG_JOB);
+    let created = cli.json(cli.wanft(REGION, &args));
+    let job_id = created["job"]["job_id"].as_str().unwrap().to_owned();
+
+    let (followed, _) = cli.run(
+        cli.wanft(
+            REGION,
+            &["jobs", "logs", &job_id, "--follow", "--interval", "300ms"],
+        ),
+        0,
+    );
+    let whole = raw_log(&cli, &job_id);
+    assert!(whole.len() > 1000, "{} lines", whole.len());
+    let followed: Vec<&str> = followed.lines().collect();
+    assert_eq!(followed, whole, "each line once, in order");
+
+    let (read, _) = cli.run(cli.wanft(REGION, &["jobs", "logs", &job_id]), 0);
+    let read: Vec<&str> = read.lines().collect();
+    assert_eq!(read, whole);
+    assert!(read.last().unwrap().ends_with("##FT_COMPLETE##"));
+    assert!(
+        read.iter()
+            .any(|l| l.contains("step 1800/1800, epoch 200/200"))
+    );
+    let json = cli.json(cli.wanft(REGION, &["jobs", "logs", &job_id]));
+    assert_eq!(json["total"], whole.len());
+    assert_eq!(json["logs"].as_array().unwrap().len(), whole.len());
+}
+
+#[test]
+fn the_21st_job_meets_the_quota_with_the_jobs_to_delete() {
+    let cli = Cli::start(frozen_clock());
+    let file_id = upload_example(&cli);
+    let body = json!({
+        "model": "wan2.5-i2v-preview",
+        "training_file_ids": [file_id],
+        "training_type": "efficient_sft",
+    });
+    let mut ids = Vec::new();
+    for _ in 0..20 {
+        let created = cli.raw_post("/api/v1/fine-tunes", body.clone());
+        ids.push(created["output"]["job_id"].as_str().unwrap().to_owned());
+    }
+
+    // Upload and create both check the quota before spending anything.
+    let zip = cli.example_zip("i2v-val");
+    let (stdout, stderr) = cli.run(cli.wanft(REGION, &["upload", zip.to_str().unwrap()]), 2);
+    assert!(stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("job quota reached: 20 jobs"), "{stderr}");
+    assert_eq!(cli.file_count(), 1, "nothing was uploaded");
+    let (_, stderr) = cli.run(
+        cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]),
+        2,
+    );
+    assert!(stderr.contains("the account allows 20"), "{stderr}");
+    for id in &ids {
+        assert!(stderr.contains(id.as_str()), "{id} is listed: {stderr}");
+    }
+    assert!(stderr.contains("not a rate limit"), "{stderr}");
+    assert_eq!(cli.job_count(), 20);
+
+    // The platform's own refusal, when the check before spending is passed by a race: the
+    // emulator enforces the cap, and the client turns its 429 into the same error.
+    // One job trains at a time: ten hours see all twenty through.
+    cli.advance(36_000.0);
+    let listed = cli.raw_get("/api/v1/fine-tunes?page_size=100");
+    let statuses: Vec<&str> = listed["output"]["jobs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["status"].as_str().unwrap())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == "SUCCEEDED"), "{statuses:?}");
+    let (_, stderr) = cli.run(
+        cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]),
+        2,
+    );
+    assert!(stderr.contains("wanft jobs delete"), "{stderr}");
+
+    // Deleting one frees a slot.
+    let oldest = &ids[0];
+    cli.run(cli.wanft(REGION, &["jobs", "delete", oldest]), 0);
+    let created = cli.json(cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]));
+    assert!(created["job"]["job_id"].is_string());
+}
+
+#[test]
+fn checkpoints_show_identity_and_expiry_and_warn_before_it() {
+    let cli = Cli::start(frozen_clock());
+    let file_id = upload_example(&cli);
+    let created = cli.json(cli.wanft(
+        REGION,
+        &[
+            "jobs",
+            "create",
+            "--yes",
+            "--training",
+            &file_id,
+            "--n-epochs",
+            "100",
+            "--eval-epochs",
+            "20",
+        ],
+    ));
+    let job_id = created["job"]["job_id"].as_str().unwrap().to_owned();
+    cli.advance(3600.0);
+    let listed = cli.json(cli.wanft(REGION, &["checkpoints", "list", &job_id]));
+    let items = listed["checkpoints"].as_array().unwrap();
+    assert!(items.len() > 1);
+    for item in items {
+        let step = item["step"].as_u64().unwrap();
+        assert_eq!(
+            item["checkpoint_id"],
+            format!("{job_id}:checkpoint-{step}").as_str()
+        );
+        assert!(item["expire_time"].is_string(), "{item}");
+        assert_eq!(item["expires_soon"], false);
+    }
+    let (stdout, stderr) = cli.run(cli.wanft(REGION, &["checkpoints", "list", &job_id]), 0);
+    assert!(stdout.contains("expires 20"), "{stdout}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+
+    // Export the final checkpoint; then thirteen days on, the others are about to expire.
+    let last = items.last().unwrap()["checkpoint"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    cli.run(
+        cli.wanft(
+            REGION,
+            &["checkpoints", "export", &job_id, &last, "--name", "keep-me"],
+        ),
+        0,
+    );
+    cli.advance(13.0 * 24.0 * 3600.0);
+    let (_, stderr) = cli.run(cli.wanft(REGION, &["checkpoints", "list", &job_id]), 0);
+    let first = items[0]["checkpoint"].as_str().unwrap();
+    assert!(
+        stderr.contains(&format!("warning: {first} of {job_id} expires in")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("{last} of")),
+        "exported: {stderr}"
+    );
+    let listed = cli.json(cli.wanft(REGION, &["checkpoints", "list", &job_id]));
+    assert_eq!(listed["checkpoints"][0]["expires_soon"], true);
+
+    // Past expiry, an unexported checkpoint can no longer be exported.
+    cli.advance(3.0 * 24.0 * 3600.0);
+    let (_, stderr) = cli.run(
+        cli.wanft(
+            REGION,
+            &[
+                "checkpoints",
+                "export",
+                &job_id,
+                first,
+                "--name",
+                "too-late",
+            ],
+        ),
+        2,
+    );
+    assert!(stderr.contains("can no longer be exported"), "{stderr}");
+    let (_, stderr) = cli.run(cli.wanft(REGION, &["checkpoints", "list", &job_id]), 0);
+    assert!(stderr.contains("it can no longer be exported"), "{stderr}");
+}
