@@ -31,7 +31,7 @@ fn did_you_mean_over_a_folder_of_long_names_is_bounded() {
     }
     // Every line points one character away from a file: each is a miss worth a suggestion.
     let written = |i: usize| {
-        let mut name = long_name(i, if i % 2 == 0 { 120 } else { 240 });
+        let mut name = long_name(i, if i.is_multiple_of(2) { 120 } else { 240 });
         name.replace_range(7..8, "_");
         format!("videos/{name}")
     };

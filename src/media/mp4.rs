@@ -327,14 +327,14 @@ fn track_timing(
         if movie.fragmented {
             // ffmpeg (and so ffprobe, and the tools built on it) applies no edit list to the
             // samples of fragments: they all play. Say so when the edit list would change that.
-            if let (Some(edited), Some(played)) = (presented_s, timing.duration_s) {
-                if (edited - played).abs() > 0.5 {
-                    timing.problems.push(format!(
-                        "the edit list presents {edited:.2} s, but decoders such as ffmpeg \
+            if let (Some(edited), Some(played)) = (presented_s, timing.duration_s)
+                && (edited - played).abs() > 0.5
+            {
+                timing.problems.push(format!(
+                    "the edit list presents {edited:.2} s, but decoders such as ffmpeg \
                          apply no edit list to a fragmented file and play all {played:.2} s \
                          (billed as {played:.2} s)"
-                    ));
-                }
+                ));
             }
         } else if presented.duration.is_some() {
             timing.duration_s = presented_s;
