@@ -330,6 +330,11 @@ impl Config {
 /// Writes [`TEMPLATE`] to `path`; an existing file is an `AlreadyExists` error unless
 /// `overwrite`.
 pub fn write_template(path: &Path, overwrite: bool) -> io::Result<()> {
+    write_project_file(path, TEMPLATE, overwrite)
+}
+
+/// Writes `text` to `path`; an existing file is an `AlreadyExists` error unless `overwrite`.
+pub fn write_project_file(path: &Path, text: &str, overwrite: bool) -> io::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true);
     if overwrite {
@@ -337,7 +342,7 @@ pub fn write_template(path: &Path, overwrite: bool) -> io::Result<()> {
     } else {
         options.create_new(true);
     }
-    options.open(path)?.write_all(TEMPLATE.as_bytes())
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.

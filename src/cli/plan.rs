@@ -616,17 +616,15 @@ fn write_verdict(out: &mut dyn Write, readiness: Readiness) -> io::Result<()> {
     } else {
         (bold(AnsiColor::Red), "Not ready")
     };
+    let in_datasets = match readiness.dataset_errors {
+        0 => String::new(),
+        n => format!(" ({n} in the datasets: the platform would reject them)"),
+    };
     let mut text = format!(
-        "{}, {}",
+        "{}{in_datasets}, {}",
         plural(readiness.errors(), "error", "errors"),
         plural(readiness.warnings, "warning", "warnings")
     );
-    if readiness.dataset_errors > 0 {
-        text = format!(
-            "{text} ({} in the datasets: the platform would reject them)",
-            readiness.dataset_errors
-        );
-    }
     if readiness.gates_failed > 0 {
         text = format!(
             "{text}, {} failed",
