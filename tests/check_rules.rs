@@ -854,6 +854,213 @@ fn m018_rotated_clip() {
     assert!(codes(&found).contains(&"M012"), "{found:#?}");
 }
 
+/// The offset of the first `kind` box at or after `from` in `bytes` (its type field minus 4).
+fn box_at(bytes: &[u8], kind: &[u8; 4], from: usize) -> usize {
+    from + bytes[from..]
+        .windows(4)
+        .position(|w| w == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} box"))
+        - 4
+}
+
+/// Multiplies the video track's media header duration by 3: the sample table no longer adds up.
+fn stretch_track_header(clip: &mut [u8]) {
+    let mdhd = box_at(clip, b"mdhd", 0);
+    assert_eq!(clip[mdhd + 8], 0, "version 0 mdhd");
+    let at = mdhd + 8 + 16;
+    let duration = u32::from_be_bytes(clip[at..at + 4].try_into().unwrap());
+    clip[at..at + 4].copy_from_slice(&(duration * 3).to_be_bytes());
+}
+
+#[test]
+fn m019_timing_damaged() {
+    let fx = Fixture::i2v();
+    let mut clip = fx.read("clip01.mp4");
+    stretch_track_header(&mut clip);
+    fx.write("clip01.mp4", clip);
+    let found = fx.expect("M019");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "M019" && f.3.contains("add up to")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m020_encrypted_track() {
+    let fx = Fixture::i2v();
+    let mut clip = fx.read("clip01.mp4");
+    let entry = box_at(&clip, b"avc1", box_at(&clip, b"stsd", 0));
+    clip[entry + 4..entry + 8].copy_from_slice(b"encv");
+    fx.write("clip01.mp4", clip);
+    fx.expect("M020");
+}
+
+#[test]
+fn m021_codec_config_invalid() {
+    let fx = Fixture::i2v();
+    let mut clip = fx.read("clip01.mp4");
+    let avcc = box_at(&clip, b"avcC", 0);
+    clip[avcc + 8] = 0; // configuration version 0 does not exist
+    fx.write("clip01.mp4", clip);
+    let found = fx.expect("M021");
+    assert!(
+        found.iter().any(|f| f.3.contains("version 0")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m022_container_duration_differs() {
+    let fx = Fixture::i2v();
+    // 3 s of video, 5 s of audio.
+    with_clip(
+        &fx,
+        0,
+        "long_audio.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=5",
+            "-vf",
+            "trim=duration=3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+        ],
+    );
+    fx.remove("clip01.mp4");
+    let found = fx.expect("M022");
+    let message = &found.iter().find(|f| f.0 == "M022").unwrap().3;
+    assert!(message.contains("billed as 3.00 s"), "{message}");
+}
+
+#[test]
+fn m023_exif_rotated_image() {
+    let fx = Fixture::i2v();
+    // clip01's first frame, turned 90° by an EXIF orientation of 6.
+    let jpeg = fx.read("clip01_first.jpg");
+    let mut tiff = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0".to_vec();
+    tiff.extend_from_slice(&[0; 4]);
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend(tiff);
+    fx.write(
+        "clip01_first.jpg",
+        [&jpeg[..2], &app1[..], &jpeg[2..]].concat(),
+    );
+    let found = fx.expect("M023");
+    // As stored it still matches its clip: both readings are considered, no aspect warning.
+    assert!(!codes(&found).contains(&"M012"), "{found:#?}");
+    // A frame that matches its clip in neither reading is still reported.
+    fx.set_field(0, "first_frame_path", "clip02_first.png");
+    fx.expect("M012");
+}
+
+#[test]
+fn m024_edit_list_gap() {
+    let fx = Fixture::i2v();
+    // Delayed by 1 s, copied: the muxer writes an empty edit before the video.
+    ffmpeg(&[
+        "-itsoffset",
+        "1",
+        "-i",
+        fx.path("clip01.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        fx.path("late.mp4").to_str().unwrap(),
+    ]);
+    fx.set_field(0, "video_path", "late.mp4");
+    fx.remove("clip01.mp4");
+    let found = fx.expect("M024");
+    assert!(
+        found.iter().any(|f| f.3.contains("first 1.00 s")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m025_variable_frame_rate() {
+    let fx = Fixture::i2v();
+    // 30 fps for a second, then 15 fps.
+    with_clip(
+        &fx,
+        0,
+        "vfr.mp4",
+        &[
+            "-t",
+            "3",
+            "-vf",
+            "setpts='if(lt(N,16),N/16,1+(N-16)/8)/TB'",
+            "-fps_mode",
+            "vfr",
+            "-video_track_timescale",
+            "90000",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ],
+    );
+    fx.remove("clip01.mp4");
+    fx.expect("M025");
+}
+
+#[test]
+fn m026_deep_timing_disagrees() {
+    let fx = Fixture::i2v();
+    // The header and the edit list both claim three times the samples' length.
+    let mut clip = fx.read("clip03.mp4");
+    stretch_track_header(&mut clip);
+    let elst = box_at(&clip, b"elst", 0);
+    assert_eq!(&clip[elst + 8..elst + 16], &[0, 0, 0, 0, 0, 0, 0, 1]);
+    let at = elst + 16;
+    let duration = u32::from_be_bytes(clip[at..at + 4].try_into().unwrap());
+    clip[at..at + 4].copy_from_slice(&(duration * 3).to_be_bytes());
+    fx.write("clip03.mp4", clip);
+    assert!(!codes(&fx.check_both()).contains(&"M026"));
+    let mut opts = fx.options();
+    opts.deep = true;
+    let found = fx.expect_with("M026", &opts);
+    let message = &found.iter().find(|f| f.0 == "M026").unwrap().3;
+    assert!(message.contains("decoded frames span"), "{message}");
+}
+
+#[test]
+fn m010_invalid_image_header_fields() {
+    // Header fields no decoder accepts are errors without --deep (issue 11).
+    let fx = Fixture::i2v();
+    let mut png = fx.read("clip02_first.png");
+    png[24] = 3; // IHDR bit depth 3
+    fx.write("clip02_first.png", png);
+    let mut jpeg = fx.read("clip01_first.jpg");
+    let sof = (2..jpeg.len() - 1)
+        .find(|&i| jpeg[i] == 0xFF && matches!(jpeg[i + 1], 0xC0 | 0xC2))
+        .unwrap();
+    jpeg[sof + 9] = 0; // no colour components
+    fx.write("clip01_first.jpg", jpeg);
+    let found = fx.expect("M010");
+    let files: BTreeSet<_> = found
+        .iter()
+        .filter(|f| f.0 == "M010")
+        .filter_map(|f| f.1.clone())
+        .collect();
+    assert_eq!(
+        files,
+        BTreeSet::from([
+            "clip01_first.jpg".to_string(),
+            "clip02_first.png".to_string()
+        ]),
+        "{found:#?}"
+    );
+}
+
 // ---------------------------------------------------------------- T: prompts
 
 #[test]

@@ -6,7 +6,7 @@ use rayon::prelude::*;
 
 use super::Context;
 use crate::dataset::Dataset;
-use crate::media::ffmpeg::Ffmpeg;
+use crate::media::ffmpeg::{Decoded, Ffmpeg};
 use crate::media::{self, Expect, MediaError, MediaInfo};
 use crate::progress::Progress;
 use crate::rules::paths::References;
@@ -80,38 +80,56 @@ pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) {
         .map(|(name, _)| name.as_str())
         .collect();
     cx.options.progress.begin("decoding", readable.len() as u64);
-    let found: Vec<Finding> = readable
+    let found: Vec<Vec<Finding>> = readable
         .par_iter()
-        .filter_map(|name| {
-            let outcome = decode(cx.dataset, ffmpeg, name);
-            cx.options.progress.advance(1);
-            let errors = match outcome {
-                Ok(errors) if errors.is_empty() => return None,
-                Ok(errors) => errors,
-                Err(e) => vec![format!("ffmpeg could not be run on it: {e}")],
+        .map(|name| {
+            let video = match cx.media.get(*name).map(|p| &p.result) {
+                Some(Ok(MediaInfo::Video(video))) => Some(video),
+                _ => None,
             };
-            let first = clean_ffmpeg_line(&errors[0]);
-            Some(Finding::new(
-                &rules::media::DECODE_ERROR,
-                Location::file(*name),
-                format!(
-                    "ffmpeg reports {} decode error(s), first: {first}",
-                    errors.len()
-                ),
-            ))
+            let outcome = decode(cx.dataset, ffmpeg, name, video.is_some());
+            cx.options.progress.advance(1);
+            let decoded = match outcome {
+                Ok(decoded) => decoded,
+                Err(e) => Decoded {
+                    errors: vec![format!("ffmpeg could not be run on it: {e}")],
+                    frames: None,
+                },
+            };
+            let mut found = Vec::new();
+            if let Some(errors) = Some(&decoded.errors).filter(|e| !e.is_empty()) {
+                let first = clean_ffmpeg_line(&errors[0]);
+                found.push(Finding::new(
+                    &rules::media::DECODE_ERROR,
+                    Location::file(*name),
+                    format!(
+                        "ffmpeg reports {} decode error(s), first: {first}",
+                        errors.len()
+                    ),
+                ));
+            }
+            if let (Some(video), Some(frames)) = (video, &decoded.frames) {
+                found.extend(rules::media::deep_timing(name, video, frames));
+            }
+            found
         })
         .collect();
     cx.options.progress.end();
-    findings.extend(found);
+    findings.extend(found.into_iter().flatten());
 }
 
-fn decode(dataset: &Dataset, ffmpeg: &Ffmpeg, name: &str) -> std::io::Result<Vec<String>> {
+fn decode(
+    dataset: &Dataset,
+    ffmpeg: &Ffmpeg,
+    name: &str,
+    frames: bool,
+) -> std::io::Result<Decoded> {
     let entry = dataset
         .source
         .get(name)
         .ok_or_else(|| std::io::Error::other("the file disappeared"))?;
     if let Some(path) = entry.disk_path() {
-        return ffmpeg.decode_check(path);
+        return ffmpeg.decode(path, frames);
     }
     let suffix = format!(".{}", crate::rules::paths::extension(name));
     let mut temp = tempfile::Builder::new()
@@ -119,7 +137,7 @@ fn decode(dataset: &Dataset, ffmpeg: &Ffmpeg, name: &str) -> std::io::Result<Vec
         .suffix(&suffix)
         .tempfile()?;
     std::io::copy(&mut dataset.source.open_entry(entry)?, temp.as_file_mut())?;
-    ffmpeg.decode_check(temp.path())
+    ffmpeg.decode(temp.path(), frames)
 }
 
 /// ffmpeg prefixes lines with decoder addresses (`[h264 @ 0x55d0…]`) that change every run.
