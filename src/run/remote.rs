@@ -58,6 +58,7 @@ pub(super) async fn run(
         until: options.until,
         refused: None,
         billed: None,
+        created_here: false,
     };
     let stop = flow.steps().await?;
     let out_dir = flow.state.job_id().map(|id| flow.out_dir(id));
@@ -158,6 +159,8 @@ struct Flow<'a> {
     /// Why `until` was lowered.
     refused: Option<Stop>,
     billed: Option<Money>,
+    /// The job was created by this process (its whole log is new to the user).
+    created_here: bool,
 }
 
 /// `Ok(None)`: go on; `Ok(Some(stop))`: stop here.
@@ -450,6 +453,7 @@ impl Flow<'_> {
         });
         self.save()?;
         let job = jobs::create_job(self.client, &new_job).await?;
+        self.created_here = true;
         self.record_job(&job)?;
         let hyper = &new_job.hyper_parameters;
         self.reporter.step(
@@ -481,16 +485,26 @@ impl Flow<'_> {
         let mut cursor = LogCursor::new(job_id.clone());
         let mut logs: Vec<String> = Vec::new();
         let mut cursor_started = false;
+        let mut stepped: Option<u64> = None;
         let mut last_status: Option<JobStatus> = None;
         loop {
             let job = jobs::get_job(self.client, &job_id).await?;
             // Read after the status, so that the last lines of an ended job are not missed.
             let fresh = cursor.next_lines(self.client).await?;
-            // A resumed run shows the end of the log, not all of it again.
-            let shown = if cursor_started {
-                &fresh[..]
+            if let Some(at) = fresh.iter().rev().find_map(|l| step_line(l)) {
+                stepped = Some(at);
+            }
+            // Step lines feed the progress bar, not the tail.
+            let tail: Vec<String> = fresh
+                .iter()
+                .filter(|l| step_line(l).is_none())
+                .cloned()
+                .collect();
+            // A job this run did not create shows the end of its log, not all of it again.
+            let shown = if cursor_started || self.created_here {
+                &tail[..]
             } else {
-                &fresh[fresh.len().saturating_sub(TAIL_ON_RESUME)..]
+                &tail[tail.len().saturating_sub(TAIL_ON_RESUME)..]
             };
             cursor_started = true;
             if !shown.is_empty() {
@@ -510,9 +524,11 @@ impl Flow<'_> {
             let consumed = logs.iter().rev().find_map(|l| consumed_tokens(l));
             let step = match job.status {
                 JobStatus::Succeeded => Some(total_steps),
-                _ => consumed.map(|t| {
-                    (u128::from(t) * u128::from(total_steps) / planned_tokens)
-                        .min(u128::from(total_steps)) as u64
+                _ => stepped.or_else(|| {
+                    consumed.map(|t| {
+                        (u128::from(t) * u128::from(total_steps) / planned_tokens)
+                            .min(u128::from(total_steps)) as u64
+                    })
                 }),
             };
             self.reporter.training(&Training {
@@ -1071,6 +1087,13 @@ fn stem_of(key: &str) -> String {
         .collect()
 }
 
+/// The step of a progress line (`… - INFO - step 450/1000, epoch 45/100`).
+fn step_line(line: &str) -> Option<u64> {
+    let text = line.rsplit(" - ").next()?;
+    let (step, _) = text.strip_prefix("step ")?.split_once('/')?;
+    step.parse().ok()
+}
+
 /// The running token counter of a log line (` Actual number of consumed tokens is N !`).
 fn consumed_tokens(line: &str) -> Option<u64> {
     let rest = line.split("consumed tokens is").nth(1)?;
@@ -1095,6 +1118,11 @@ mod tests {
             Some(215_040)
         );
         assert_eq!(consumed_tokens("2025 - INFO - start"), None);
+        assert_eq!(
+            step_line("2026-11-27 22:18:55,227 - INFO - step 88/1000, epoch 9/100"),
+            Some(88)
+        );
+        assert_eq!(step_line("2026 - INFO - start to process data"), None);
         assert_eq!(stem_of("val01.jpg"), "val01");
         assert_eq!(stem_of("image/val 01.png"), "image-val-01");
         assert_eq!(stem_of("i2v-val-val02.png"), "i2v-val-val02");
