@@ -1245,3 +1245,162 @@ fn s006_zip_near_limit() {
     let report = check::run(&fx.root, &fx.options()).unwrap();
     assert!(report.findings.has("S006") && !report.findings.has("S005"));
 }
+
+// ---------------------------------------------------------------- Z: zip archive structure
+
+/// The hostile variant of the i2v example that `code` must refuse: checked, it reports `code`
+/// and nothing but `Z` findings (the archive is not read further).
+fn refused_zip(code: &str) -> wanft::rules::Findings {
+    let fx = Fixture::i2v();
+    let hostile = common::raw_zip::hostile_corpus(&fx.root)
+        .into_iter()
+        .find(|h| h.code == code)
+        .unwrap_or_else(|| panic!("no {code} in the corpus"));
+    let zip = fx.root.with_extension("zip");
+    std::fs::write(&zip, &hostile.bytes).unwrap();
+    let report = check::run(&zip, &fx.options()).expect("check runs");
+    assert!(
+        report.findings.has(code),
+        "{}: {:#?}",
+        hostile.label,
+        report.findings
+    );
+    assert!(report.has_errors());
+    report.findings
+}
+
+/// Only `Z` findings: nothing of the refused archive was read.
+fn only_archive_findings(findings: &wanft::rules::Findings) {
+    let others: Vec<_> = findings
+        .iter()
+        .filter(|f| !f.rule.code.starts_with('Z'))
+        .collect();
+    assert!(others.is_empty(), "{others:#?}");
+}
+
+#[test]
+fn z001_zip_overlapping_members() {
+    let findings = refused_zip("Z001");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z001").unwrap();
+    assert!(f.message.contains("shares bytes with `bomb.bin`"), "{f:?}");
+}
+
+#[test]
+fn z002_zip_name_mismatch() {
+    let findings = refused_zip("Z002");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z002").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("clip01.mp4"));
+    assert!(f.message.contains("`clip99.mp4`"), "{f:?}");
+}
+
+#[test]
+fn z003_zip_data_damaged() {
+    // data.jsonl is read whole, so its CRC-32 is checked without --deep.
+    let findings = refused_zip("Z003");
+    let f = findings.iter().find(|f| f.rule.code == "Z003").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("data.jsonl"));
+    assert!(f.message.contains("CRC-32"), "{f:?}");
+    // A member whose data ends before its declared size is damaged too.
+    let fx = Fixture::i2v();
+    let mut members = common::raw_zip::members_of(&fx.root);
+    let manifest = members
+        .iter()
+        .position(|m| m.name == b"data.jsonl")
+        .unwrap();
+    members[manifest].uncompressed_size += 10;
+    let zip = fx.root.with_extension("zip");
+    std::fs::write(&zip, common::raw_zip::build(&members)).unwrap();
+    let report = check::run(&zip, &fx.options()).unwrap();
+    let f = report.findings.iter().find(|f| f.rule.code == "Z003");
+    assert!(
+        f.is_some_and(|f| f.message.contains("ends after")),
+        "{:#?}",
+        report.findings
+    );
+    // A clip is only read whole by --deep, which checks its CRC-32: stored (decoded in place)
+    // and deflated (staged) alike.
+    for deflate in [false, true] {
+        // Only the clip and what references it: the other lines' files are missing (P001),
+        // which keeps the decode short.
+        let mut members = common::raw_zip::members_of(&fx.root);
+        members.retain(|m| m.name == b"data.jsonl" || m.name.starts_with(b"clip04"));
+        let clip = members
+            .iter()
+            .position(|m| m.name == b"clip04.mp4")
+            .unwrap();
+        if deflate {
+            let bytes = fx.read("clip04.mp4");
+            members[clip] = common::raw_zip::RawMember::deflated("clip04.mp4", &bytes);
+        }
+        members[clip].crc32 ^= 1;
+        std::fs::write(&zip, common::raw_zip::build(&members)).unwrap();
+        let shallow = check::run(&zip, &fx.options()).unwrap();
+        assert!(
+            !shallow.findings.has("Z003"),
+            "headers only: not read whole"
+        );
+        let mut opts = fx.options();
+        opts.deep = true;
+        let deep = check::run(&zip, &opts).unwrap();
+        let found: Vec<_> = deep
+            .findings
+            .iter()
+            .filter(|f| f.location.file.as_deref() == Some("clip04.mp4"))
+            .map(|f| f.rule.code)
+            .collect();
+        assert_eq!(found, ["Z003"], "deflated: {deflate}");
+    }
+}
+
+#[test]
+fn z004_zip_control_characters() {
+    let findings = refused_zip("Z004");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z004").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("clip01.mp4\\0.txt"));
+}
+
+#[test]
+fn z005_zip_too_many_members() {
+    let fx = Fixture::i2v();
+    let zip = fx.root.with_extension("zip");
+    common::raw_zip::write_many_members(&zip, 100_001);
+    let report = check::run(&zip, &fx.options()).unwrap();
+    assert!(report.findings.has("Z005"), "{:#?}", report.findings);
+    only_archive_findings(&report.findings);
+    assert!(report.dataset.source.entries().is_empty());
+}
+
+#[test]
+fn z006_zip_inflated_too_large() {
+    let findings = refused_zip("Z006");
+    only_archive_findings(&findings);
+    assert!(
+        !findings.has("Z007"),
+        "each member is under the ratio floor"
+    );
+}
+
+#[test]
+fn z007_zip_compression_ratio() {
+    let findings = refused_zip("Z007");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z007").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("z.bin"));
+}
+
+#[test]
+fn z008_zip_broken_member() {
+    let findings = refused_zip("Z008");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z008").unwrap();
+    assert!(f.message.contains("no local header"), "{f:?}");
+}
+
+#[test]
+fn z009_zip_name_too_long() {
+    let findings = refused_zip("Z009");
+    only_archive_findings(&findings);
+}

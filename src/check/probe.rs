@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::Context;
-use crate::dataset::Dataset;
+use crate::dataset::{Damage, Dataset};
 use crate::media::ffmpeg::{Decoded, Ffmpeg};
 use crate::media::{self, Expect, MediaError, MediaInfo};
 use crate::progress::Progress;
@@ -70,8 +70,11 @@ fn probe_one(dataset: &Dataset, name: &str, expect: Expect) -> Probed {
 }
 
 /// `--deep`: decodes every file whose headers were readable with ffmpeg, in parallel, and
-/// reports what it complains about. Zip members are copied to a temporary file for the
-/// duration of their decode (ffmpeg needs to seek), then deleted.
+/// reports what it complains about. Every zip member is read whole once, so its CRC-32 is
+/// checked (damage is reported as `Z003`). Stored members are then decoded in place, straight
+/// from the archive; a deflated one is inflated into a temporary file for the duration of its
+/// decode (ffmpeg needs to seek), so at most one member per worker is ever staged, and no more
+/// than its declared size, which the archive's budgets bound.
 pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) {
     let readable: Vec<&str> = cx
         .media
@@ -91,6 +94,8 @@ pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) {
             cx.options.progress.advance(1);
             let decoded = match outcome {
                 Ok(decoded) => decoded,
+                // Reported as damaged data (Z003), once.
+                Err(e) if Damage::of(&e).is_some() => return Vec::new(),
                 Err(e) => Decoded {
                     errors: vec![format!("ffmpeg could not be run on it: {e}")],
                     frames: None,
@@ -130,6 +135,15 @@ fn decode(
         .ok_or_else(|| std::io::Error::other("the file disappeared"))?;
     if let Some(path) = entry.disk_path() {
         return ffmpeg.decode(path, frames);
+    }
+    let source = &dataset.source;
+    if let Some((start, len)) = source.stored_range(entry) {
+        // Read once for the CRC-32, then decoded in place.
+        std::io::copy(&mut source.open_entry(entry)?, &mut std::io::sink())?;
+        match ffmpeg.decode_range(source.path(), start, len, frames) {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {} // staged below
+            outcome => return outcome,
+        }
     }
     let suffix = format!(".{}", crate::rules::paths::extension(name));
     let mut temp = tempfile::Builder::new()

@@ -82,7 +82,32 @@ impl Ffmpeg {
     /// first video stream, in the same decode: the ground truth for the headers' frame count,
     /// duration and frame rate.
     pub fn decode(&self, file: &Path, frames: bool) -> io::Result<Decoded> {
-        let input = file_url(file);
+        self.decode_input(&file_url(file), frames)
+    }
+
+    /// [`Ffmpeg::decode`] of bytes `start..start + len` of `file`, read in place (a stored zip
+    /// member) through ffmpeg's `subfile` protocol: nothing is copied. `InvalidInput` when the
+    /// path cannot be written in that protocol's syntax.
+    pub fn decode_range(
+        &self,
+        file: &Path,
+        start: u64,
+        len: u64,
+        frames: bool,
+    ) -> io::Result<Decoded> {
+        let file = std::path::absolute(file)?;
+        if file.to_string_lossy().contains(",,") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path cannot be given to ffmpeg's subfile protocol",
+            ));
+        }
+        let mut input = OsString::from(format!("subfile,,start,{start},end,{},,:", start + len));
+        input.push(file_url(&file));
+        self.decode_input(&input, frames)
+    }
+
+    fn decode_input(&self, input: &OsStr, frames: bool) -> io::Result<Decoded> {
         let mut args: Vec<&OsStr> = [
             "-nostdin",
             "-hide_banner",
@@ -96,7 +121,7 @@ impl Ffmpeg {
         ]
         .map(OsStr::new)
         .to_vec();
-        args.push(&input);
+        args.push(input);
         args.extend(["-map", "0:v?", "-map", "0:a?", "-f", "null", "-"].map(OsStr::new));
         if frames {
             // One line per decoded frame on stdout, with its timestamp in the stream's own time
