@@ -98,6 +98,8 @@ fn requests(
         training_file_ids: placeholders.0,
         validation_file_ids: placeholders.1,
         hyper_parameters: local.job_hyper.clone(),
+        job_name: Some("<wanft-… unique, recorded before it is sent>".into()),
+        model_name: None,
     };
     add(
         Step::Create,
@@ -205,9 +207,5 @@ fn requests(
 }
 
 fn synthesis_path(endpoint: Endpoint) -> String {
-    let family = match endpoint {
-        Endpoint::I2v => "video-generation",
-        Endpoint::Kf2v => "image2video",
-    };
-    format!("api/v1/services/aigc/{family}/video-synthesis")
+    endpoint.path().join("/")
 }

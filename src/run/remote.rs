@@ -15,7 +15,7 @@ use crate::api::deployments::{self, AigcConfig, DeploymentStatus, NewDeployment}
 use crate::api::download::download;
 use crate::api::failure::failure_reason;
 use crate::api::generation::{self, Endpoint, InferenceRules, Synthesis, TaskStatus};
-use crate::api::images::data_url;
+use crate::api::images::{LocalImage, LocalImages, prepare_local};
 use crate::api::jobs::{self, Job, JobStatus, LogCursor, NewJob};
 use crate::api::ledger::Ledger;
 use crate::api::poll::Poll;
@@ -422,6 +422,9 @@ impl Flow<'_> {
             training_file_ids: ids(Role::Training),
             validation_file_ids: ids(Role::Validation),
             hyper_parameters: self.local.job_hyper.clone(),
+            // The name recorded before the create: how a later run finds this very job.
+            job_name: self.state.job.as_ref().and_then(|j| j.job_name.clone()),
+            model_name: None,
         }
     }
 
@@ -433,8 +436,8 @@ impl Flow<'_> {
             );
             return Ok(None);
         }
-        let new_job = self.new_job();
         if let Some(intent) = &self.state.job {
+            let new_job = self.new_job();
             // The last run was stopped while creating: look before sending again.
             let before: HashSet<String> = intent.before.iter().cloned().collect();
             if let Some(job) = jobs::find_created(self.client, &new_job, &before).await? {
@@ -449,9 +452,11 @@ impl Flow<'_> {
         let before = jobs::recent_job_ids(self.client, self.project.model).await?;
         self.state.job = Some(JobStep {
             before,
+            job_name: Some(jobs::unique_job_name()),
             ..JobStep::default()
         });
         self.save()?;
+        let new_job = self.new_job();
         let job = jobs::create_job(self.client, &new_job).await?;
         self.created_here = true;
         self.record_job(&job)?;
@@ -798,7 +803,7 @@ impl Flow<'_> {
                 let request = NewDeployment {
                     model_name: model_name.clone(),
                     capacity: 1,
-                    aigc_config,
+                    aigc_config: Some(aigc_config),
                 };
                 let d = deployments::create_deployment(self.client, &request).await?;
                 self.reporter.step(
@@ -869,7 +874,7 @@ impl Flow<'_> {
                 };
                 let last = sample.last_frame.text();
                 let (endpoint, rules) = endpoint_rules(last.is_some());
-                let read = |written: &str| -> Result<String, ApiError> {
+                let read = |written: &str| -> Result<Frame, ApiError> {
                     let name = dataset.resolve_name(written);
                     let entry = dataset.source.get(&name).ok_or_else(|| {
                         ApiError::Invalid(format!("{name} is not in {}", set.path.display()))
@@ -878,7 +883,9 @@ impl Flow<'_> {
                         .source
                         .read_entry(entry, rules.max_image_bytes + 1)
                         .map_err(|e| ApiError::local(format!("cannot read {name}"), e))?;
-                    data_url(&bytes, &name, rules.max_image_bytes)
+                    let file_name = name.rsplit('/').next().unwrap_or(&name);
+                    LocalImage::from_bytes(file_name, bytes, rules.max_image_bytes)
+                        .map(Frame::Local)
                 };
                 let key = format!("{prefix}{first}");
                 let urls = read(first).and_then(|f| Ok((f, last.map(read).transpose()?)));
@@ -916,7 +923,7 @@ impl Flow<'_> {
                     stem: key.clone(),
                     key,
                     endpoint,
-                    frames: Ok((url, None)),
+                    frames: Ok((Frame::Url(url), None)),
                     prompt: preview.prompt,
                 });
             }
@@ -969,13 +976,18 @@ impl Flow<'_> {
                 continue;
             }
             let (first, last) = match &image.frames {
-                Ok(frames) => frames.clone(),
+                Ok(frames) => frames,
                 Err(e) => {
                     self.reporter
                         .note(&format!("no sample of {}: {e}", image.key));
                     failed += 1;
                     continue;
                 }
+            };
+            let first = self.frame_url(&deployed_model, first).await?;
+            let last = match last {
+                Some(frame) => Some(self.frame_url(&deployed_model, frame).await?),
+                None => None,
             };
             let synthesis = Synthesis {
                 model: deployed_model.clone(),
@@ -1057,6 +1069,30 @@ impl Flow<'_> {
     }
 }
 
+impl Flow<'_> {
+    /// The URL a frame is sent as: a local image uploaded temporarily (`oss://`, spec §8.7),
+    /// else inline.
+    async fn frame_url(&self, deployed_model: &str, frame: &Frame) -> Result<String, RunError> {
+        match frame {
+            Frame::Url(url) => Ok(url.clone()),
+            Frame::Local(image) => {
+                let prepared =
+                    prepare_local(self.client, deployed_model, image, LocalImages::Upload).await?;
+                if let Some(note) = prepared.note {
+                    self.reporter.note(&note);
+                }
+                Ok(prepared.url)
+            }
+        }
+    }
+}
+
+/// A frame of a sample: a URL the platform already has, or a local image.
+enum Frame {
+    Url(String),
+    Local(LocalImage),
+}
+
 /// An image a sample video starts from.
 struct SampleImage {
     /// Its name in the state (the validation member, or `validation-NN`).
@@ -1064,8 +1100,8 @@ struct SampleImage {
     /// The sample's file name, without `.mp4`.
     stem: String,
     endpoint: Endpoint,
-    /// First and last frame as URLs, or why the image cannot be sent.
-    frames: Result<(String, Option<String>), ApiError>,
+    /// First and last frame, or why the image cannot be sent.
+    frames: Result<(Frame, Option<Frame>), ApiError>,
     prompt: Option<String>,
 }
 

@@ -40,6 +40,9 @@ pub struct Upload {
 pub struct JobStep {
     /// Jobs of the model that existed before the create was sent.
     pub before: Vec<String>,
+    /// The `job_name` the create sends (spec §8.5): unique, so the job is found by it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

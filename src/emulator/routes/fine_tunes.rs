@@ -21,13 +21,46 @@ use crate::models;
 /// The only training type (LoRA).
 const EFFICIENT_SFT: &str = "efficient_sft";
 
-/// Newer request keys the emulator does not implement (spec §6.5): answered with 400.
-const UNSUPPORTED_KEYS: [&str; 4] = [
-    "training_datasets",
-    "validation_datasets",
-    "job_name",
-    "model_name",
-];
+/// Data sources beside the file-id arrays (spec §8.5): the route for data beyond the 1 GB zip
+/// limit, as OSS mounts. Not emulated; answered with a message that says so.
+const DATASET_KEYS: [&str; 2] = ["training_datasets", "validation_datasets"];
+
+/// Longest `job_name` / `model_name` accepted (undocumented; a generous bound).
+const MAX_NAME_CHARS: usize = 256;
+
+/// An optional name field: a non-empty string of at most [`MAX_NAME_CHARS`].
+fn optional_name(body: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    match body.optional_str(key)? {
+        None => Ok(None),
+        Some(name) if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS => {
+            Err(ApiError::invalid_parameter(format!(
+                "The parameter {key} must be a non-empty string of at most {MAX_NAME_CHARS} characters"
+            )))
+        }
+        Some(name) => Ok(Some(name.to_owned())),
+    }
+}
+
+/// The refusal of `training_datasets` / `validation_datasets`, naming what to do instead.
+fn dataset_sources_refusal(body: &Map<String, Value>, key: &str) -> ApiError {
+    let oss_mount = body
+        .get(key)
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            items
+                .iter()
+                .any(|i| i.get("data_source_type").and_then(Value::as_str) == Some("oss_mount"))
+        });
+    let what = if oss_mount {
+        "OSS-mounted datasets (data_source_type oss_mount) are not supported here"
+    } else {
+        "dataset sources are not supported here"
+    };
+    ApiError::invalid_parameter(format!(
+        "The parameter {key} is not supported: {what}. Upload each dataset as a zip of at most \
+         1 GB and pass the file ids as training_file_ids / validation_file_ids"
+    ))
+}
 
 /// The job record of spec §6.5; `detailed` adds the GET/list fields of §6.6.
 pub fn job_record(
@@ -40,7 +73,7 @@ pub fn job_record(
     let status = job.status_at(now, timings);
     let mut record = json!({
         "job_id": job.job_id,
-        "job_name": job.job_id,
+        "job_name": job.job_name.as_deref().unwrap_or(&job.job_id),
         "status": status.as_str(),
         "finetuned_output": job.finetuned_output(),
         "model": job.model,
@@ -57,6 +90,9 @@ pub fn job_record(
         "group": "llm",
         "max_output_cnt": job.hyper.save_total_limit,
     });
+    if let Some(name) = &job.model_name {
+        record["model_name"] = json!(name);
+    }
     if detailed {
         if let Some(end) = job.end_time(timings).filter(|_| status.is_terminal()) {
             record["end_time"] = json!(end.job_format());
@@ -111,10 +147,8 @@ pub async fn create(
     request_id: RequestId,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    if let Some(key) = UNSUPPORTED_KEYS.iter().find(|k| body.contains_key(**k)) {
-        return Err(ApiError::invalid_parameter(format!(
-            "The parameter {key} is not supported; use training_file_ids and validation_file_ids"
-        )));
+    if let Some(key) = DATASET_KEYS.iter().find(|k| body.contains_key(**k)) {
+        return Err(dataset_sources_refusal(&body, key));
     }
     let model_name = body.required_str("model")?;
     let model = models::find(model_name).ok_or_else(|| {
@@ -122,12 +156,15 @@ pub async fn create(
             "The model {model_name} does not support fine-tuning"
         ))
     })?;
-    let training_type = body.required_str("training_type")?;
+    // Optional since 2026 (spec §8.5); the only value for Wan models.
+    let training_type = body.optional_str("training_type")?.unwrap_or(EFFICIENT_SFT);
     if training_type != EFFICIENT_SFT {
         return Err(ApiError::invalid_parameter(format!(
             "The model {model_name} does not support training_type: {training_type}"
         )));
     }
+    let job_name = optional_name(&body, "job_name")?;
+    let model_name = optional_name(&body, "model_name")?;
     let training_file_ids = file_ids(&body, "training_file_ids", true)?;
     let validation_file_ids = file_ids(&body, "validation_file_ids", false)?;
     let hyper = hyper_params::from_request(
@@ -167,6 +204,8 @@ pub async fn create(
         }
         let job = JobRecord {
             job_id: state.new_job_id(now),
+            job_name,
+            model_name,
             model: model.name.to_owned(),
             training_file_ids,
             validation_file_ids,
