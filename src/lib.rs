@@ -19,6 +19,7 @@ pub mod dataset;
 pub mod emulator;
 pub mod hyper;
 pub mod init;
+pub mod lock;
 pub mod media;
 pub mod models;
 pub mod pack;

@@ -54,9 +54,9 @@ fn finish(mut cmd: Command) -> (i32, String, String) {
     (output.status.code().unwrap_or(-1), stdout, stderr)
 }
 
-/// Starts `cmd`, reads its stderr until a line satisfies `stop_at`, then kills it with SIGKILL
-/// (no chance to clean up). Returns the stderr read.
-fn kill_when(mut cmd: Command, mut stop_at: impl FnMut(&str) -> bool) -> String {
+/// Starts `cmd` and reads its stderr until a line satisfies `stop_at`; returns the running
+/// child and the stderr read so far.
+fn start_until(mut cmd: Command, mut stop_at: impl FnMut(&str) -> bool) -> (Child, String) {
     let mut child: Child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
@@ -89,9 +89,16 @@ fn kill_when(mut cmd: Command, mut stop_at: impl FnMut(&str) -> bool) -> String 
             }
         }
     }
+    assert!(!seen.contains(KEY), "the key is on stderr:\n{seen}");
+    (child, seen)
+}
+
+/// Starts `cmd`, reads its stderr until a line satisfies `stop_at`, then kills it with SIGKILL
+/// (no chance to clean up). Returns the stderr read.
+fn kill_when(cmd: Command, stop_at: impl FnMut(&str) -> bool) -> String {
+    let (mut child, seen) = start_until(cmd, stop_at);
     child.kill().expect("SIGKILL");
     child.wait().expect("reaped");
-    assert!(!seen.contains(KEY), "the key is on stderr:\n{seen}");
     seen
 }
 
@@ -321,4 +328,22 @@ fn until_stops_after_the_step_and_consent_is_needed_without_a_terminal() {
     assert_eq!(code, 1, "{stdout}\n{stderr}");
     assert_eq!(counts(&cli), (2, 1, 1));
     assert!(stdout.contains("before generate"), "{stdout}");
+}
+
+#[test]
+fn a_second_run_in_the_same_project_is_refused_while_the_first_works() {
+    let cli = Cli::start(frozen_clock());
+    let root = project(&cli);
+    let (mut first, _) = start_until(run_command(&cli, &root, &["--yes"]), |line| {
+        line.contains("PENDING")
+    });
+    let (code, stdout, stderr) = finish(run_command(&cli, &root, &["--yes"]));
+    assert_eq!(code, 2, "{stdout}");
+    assert!(
+        stderr.contains("another `wanft run` is working on this project"),
+        "{stderr}"
+    );
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+    assert_eq!(counts(&cli), (2, 1, 0));
 }

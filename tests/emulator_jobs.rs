@@ -782,3 +782,46 @@ async fn answers_carry_their_request_id_as_a_header() {
         assert_eq!(header.len(), 36, "{path}: a UUID, {header}");
     }
 }
+
+/// The job-event stream the official SDK reads (`/fine-tunes/{id}/stream`): server-sent events,
+/// one per status and per log line, ending with the job; 404 for an unknown job.
+#[tokio::test]
+async fn the_event_stream_carries_status_and_every_log_line_then_ends() {
+    let h = start(config()).await;
+    let job_id = h.start_job(10, json!({})).await;
+    h.advance(100_000.0).await;
+    let every = logs(&h, &job_id).await;
+    let response = h
+        .client
+        .get(h.url(&format!("/api/v1/fine-tunes/{job_id}/stream")))
+        .bearer_auth(emulator_support::KEY)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let text = response.text().await.expect("the stream ends");
+    let events: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|d| serde_json::from_str(d.trim()).expect("JSON event"))
+        .collect();
+    assert_eq!(
+        events[0],
+        json!({ "job_id": job_id, "status": "SUCCEEDED" })
+    );
+    let lines: Vec<&str> = events[1..]
+        .iter()
+        .map(|e| e["line"].as_str().expect("a log line"))
+        .collect();
+    assert_eq!(lines, every);
+    let (status, body) = h
+        .get("/api/v1/fine-tunes/ft-202501010000-none/stream")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}

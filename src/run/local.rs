@@ -264,8 +264,9 @@ pub(super) fn prepare(
             let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
             let sha256 = if write {
                 Some(match zip_digest::from_pack_manifest(&path) {
-                    Some(sha) => sha,
-                    None => sha256_of(&path).map_err(|e| {
+                    Ok(Some(sha)) => sha,
+                    // No manifest, or one that cannot be read: hash the zip itself.
+                    _ => sha256_of(&path).map_err(|e| {
                         RunError::Invalid(format!("cannot read {}: {e}", path.display()))
                     })?,
                 })

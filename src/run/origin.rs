@@ -147,7 +147,10 @@ fn unchanged(entry: &LedgerEntry, source: &SourceStamp) -> bool {
         return true;
     }
     // Repacked since (pack rewrites the zip), yet to the same bytes.
-    zip_digest::from_pack_manifest(&source.path).is_some_and(|sha| sha == entry.sha256)
+    zip_digest::from_pack_manifest(&source.path)
+        .ok()
+        .flatten()
+        .is_some_and(|sha| sha == entry.sha256)
 }
 
 #[cfg(test)]

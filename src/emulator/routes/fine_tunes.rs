@@ -3,9 +3,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use std::convert::Infallible;
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::response::Response;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::{BodyFields, JsonObject, PathParams, QueryParams, output};
@@ -289,6 +295,99 @@ pub async fn logs(
         &request_id,
         json!({ "total": total, "logs": &lines[start..end] }),
     ))
+}
+
+/// How often the event stream looks at its job, in real time.
+const EVENT_POLL: Duration = Duration::from_millis(100);
+
+/// What the event stream has told its client so far.
+struct StreamState {
+    shared: Arc<Shared>,
+    job_id: String,
+    /// Log lines sent.
+    offset: usize,
+    /// Status last sent.
+    status: Option<&'static str>,
+    done: bool,
+}
+
+/// `GET /api/v1/fine-tunes/{job_id}/stream`: the job's events as server-sent events, the path
+/// the official Python SDK reads (`FineTunes.stream_events`). The payload is undocumented; the
+/// emulator sends one JSON object per status change (`{job_id, status}`) and per log line
+/// (`{job_id, status, offset, line}`), and ends the stream once the job has ended and every
+/// line is out. An unknown job is a 404 before the stream starts; a job deleted meanwhile ends
+/// it with an `event:error` frame, as the SDK expects errors.
+pub async fn events(
+    State(shared): State<Arc<Shared>>,
+    PathParams(job_id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    shared
+        .store
+        .read(|state, _| find_job(state, &job_id).map(|_| ()))??;
+    let start = StreamState {
+        shared,
+        job_id,
+        offset: 0,
+        status: None,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(start, |mut at| async move {
+        if at.done {
+            return None;
+        }
+        if at.offset > 0 || at.status.is_some() {
+            tokio::time::sleep(EVENT_POLL).await;
+        }
+        let events = at.next_events();
+        Some((futures_util::stream::iter(events), at))
+    })
+    .flatten()
+    .map(Ok::<_, Infallible>);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+impl StreamState {
+    /// The events since the last look.
+    fn next_events(&mut self) -> Vec<Event> {
+        let job_id = self.job_id.clone();
+        let seen = self.shared.store.read(|state, now| {
+            state.job(&job_id).map(|job| {
+                let status = job.status_at(now, &state.timings);
+                (status, job.logs_at(now, &state.timings))
+            })
+        });
+        let Ok(Some((status, lines))) = seen else {
+            self.done = true;
+            let body = json!({ "code": "NotFound", "message": "Not found.", "job_id": job_id });
+            return vec![Event::default().event("error").data(body.to_string())];
+        };
+        let mut events = Vec::new();
+        if self.status != Some(status.as_str()) {
+            self.status = Some(status.as_str());
+            events.push(
+                Event::default()
+                    .data(json!({ "job_id": job_id, "status": status.as_str() }).to_string()),
+            );
+        }
+        for line in lines.iter().skip(self.offset) {
+            events.push(
+                Event::default().data(
+                    json!({
+                        "job_id": job_id,
+                        "status": status.as_str(),
+                        "offset": self.offset,
+                        "line": line,
+                    })
+                    .to_string(),
+                ),
+            );
+            self.offset += 1;
+        }
+        self.done = status.is_terminal();
+        events
+    }
 }
 
 /// `POST /api/v1/fine-tunes/{job_id}/cancel`: `CANCELING`, then `CANCELED`, billing the steps

@@ -77,6 +77,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/v1/fine-tunes/{job_id}/logs", get(fine_tunes::logs))
         .route(
+            "/api/v1/fine-tunes/{job_id}/stream",
+            get(fine_tunes::events),
+        )
+        .route(
             "/api/v1/fine-tunes/{job_id}/validation-results",
             get(checkpoints::validation_results),
         )
