@@ -139,3 +139,29 @@ async fn empty_ids_are_refused_locally() {
     assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");
     assert_eq!(count.load(Ordering::SeqCst), 0);
 }
+
+/// A server that ignores `offset` and `line` (the log as documented before 2026) still gives
+/// every line once, to a whole read and to a cursor that follows.
+#[tokio::test]
+async fn a_log_server_that_ignores_paging_yields_each_line_once() {
+    fn whole_log(_: &str) -> Vec<u8> {
+        let lines: Vec<String> = (1..=1500).map(|n| format!("\"line {n}\"")).collect();
+        let body = format!(
+            r#"{{"request_id":"r","output":{{"total":1500,"logs":[{}]}}}}"#,
+            lines.join(",")
+        );
+        response("200 OK", "Content-Type: application/json\r\n", &body)
+    }
+    let (base, _) = serve(whole_log).await;
+    let client = client(&base);
+    let logs = jobs::job_logs(&client, "ft-1").await.unwrap();
+    assert_eq!(logs.logs.len(), 1500);
+    assert_eq!(logs.logs[1499], "line 1500");
+    let mut cursor = jobs::LogCursor::new("ft-1");
+    assert_eq!(cursor.next_lines(&client).await.unwrap().len(), 1500);
+    assert!(
+        cursor.next_lines(&client).await.unwrap().is_empty(),
+        "nothing twice"
+    );
+    assert_eq!(cursor.offset(), 1500);
+}

@@ -5,6 +5,7 @@ mod check;
 mod checkpoints;
 mod consent;
 mod deploy;
+mod doctor;
 mod emulator;
 mod files;
 mod generate;
@@ -112,6 +113,9 @@ pub enum Command {
     /// From a project to a tuned model: check, plan, pack, upload, train, previews, export,
     /// deploy, sample videos; resumable, and asking before it spends.
     Run(Box<run::RunArgs>),
+    /// What will cost or block you: key and region, the job quota, deployments up, checkpoints
+    /// about to expire, the price table's age, ffmpeg.
+    Doctor(doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(shell::CompletionsArgs),
     /// Print the manual page (or write every page with --out-dir).
@@ -139,6 +143,7 @@ pub fn main() -> ExitCode {
         Command::Generate(args) => generate::run(args, &cli.global),
         Command::Tasks(args) => generate::run_tasks(args, &cli.global),
         Command::Run(args) => run::run(args, &cli.global),
+        Command::Doctor(args) => doctor::run(args, &cli.global),
         Command::Completions(args) => shell::run_completions(args),
         Command::Man(args) => shell::run_man(args),
     };

@@ -25,6 +25,7 @@ mod auth;
 mod blobs;
 mod clock;
 mod connection;
+mod data_checks;
 mod digests;
 mod error;
 mod faults;
