@@ -442,7 +442,10 @@ fn doctor_lists_what_will_cost_or_block() {
     cli.advance(36_000.0);
     let model = format!("wan2.5-i2v-preview-{}", ids[0]);
     cli.run(
-        cli.wanft(REGION, &["deploy", "create", &model, "--use-input-prompt"]),
+        cli.wanft(
+            REGION,
+            &["deploy", "create", "--yes", &model, "--use-input-prompt"],
+        ),
         0,
     );
     // Thirteen days on, the unexported checkpoints are close to expiry.
