@@ -406,7 +406,8 @@ fn check_http_url(url: &str) -> Result<String, String> {
     let has_scheme = url.starts_with("http://") || url.starts_with("https://");
     if !has_scheme || url.chars().any(char::is_whitespace) {
         return Err(format!(
-            "`{url}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)"
+            "`{}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)",
+            crate::api::secret::without_userinfo(url)
         ));
     }
     Ok(url.trim_end_matches('/').to_owned())

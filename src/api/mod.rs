@@ -40,6 +40,7 @@ pub mod jobs;
 pub mod ledger;
 pub mod multipart;
 pub mod poll;
+mod redact;
 pub mod retry;
 pub mod secret;
 mod status;

@@ -183,16 +183,19 @@ fn print_error(err: &anyhow::Error) {
     let red = anstyle::Style::new()
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Red.into()));
-    let reach = api_args::with_reach;
-    anstream::eprintln!("{red}error{red:#}: {}", reach(&err.to_string()));
+    // Messages name files and echo servers: no control character of theirs reaches the
+    // terminal or a CI log. Commands they name get the flags that reach the same API.
+    let shown =
+        |text: String| wanft::report::escape_controls(&api_args::with_reach(&text)).into_owned();
+    anstream::eprintln!("{red}error{red:#}: {}", shown(err.to_string()));
     for cause in err.chain().skip(1) {
-        anstream::eprintln!("  caused by: {}", reach(&cause.to_string()));
+        anstream::eprintln!("  caused by: {}", shown(cause.to_string()));
     }
     let hint = err
         .chain()
         .find_map(|e| e.downcast_ref::<wanft::api::ApiError>())
         .and_then(wanft::api::ApiError::hint);
     if let Some(hint) = hint {
-        anstream::eprintln!("  hint: {}", reach(&hint));
+        anstream::eprintln!("  hint: {}", shown(hint));
     }
 }
