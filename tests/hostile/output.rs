@@ -2,10 +2,8 @@
 //! or an escape sequence adds no line (and no `::error` command in a GitHub log) and rewrites
 //! no terminal; a URL's password is never shown.
 
-mod common;
-
+use crate::cli_api_support::common::Fixture;
 use assert_cmd::Command;
-use common::Fixture;
 
 /// A clip whose name forges a GitHub workflow command and a terminal escape.
 const FORGED: &str = "clip\n::error file=README.md::pwned\x1b[2J.mp4";
