@@ -34,6 +34,7 @@ pub mod error;
 pub mod events;
 pub mod failure;
 pub mod files;
+pub mod gallery;
 pub mod generation;
 pub mod images;
 pub mod jobs;

@@ -14,6 +14,7 @@ mod jobs;
 mod pack;
 mod plan;
 mod progress;
+mod report;
 mod rule_args;
 mod rules;
 mod run;
@@ -90,6 +91,10 @@ pub enum Command {
     Explain(rules::ExplainArgs),
     /// Plan a job: steps, checkpoints, tokens and fee, with budget gates for CI.
     Plan(Box<plan::PlanArgs>),
+    /// Write one HTML page showing what will train: per sample the first frame beside the
+    /// decoded frame 0 and frames across the clip, its facts, prompt and findings; the fee on
+    /// top (decodes with ffmpeg, like `check --deep`).
+    Report(report::ReportArgs),
     /// Write a commented wanft.toml into the current folder.
     Init(init::InitArgs),
     /// Check a dataset and write its upload zip: deterministic, verified, never half-written.
@@ -132,6 +137,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
         Command::Plan(args) => plan::run(args, &cli.global),
+        Command::Report(args) => report::run(args, &cli.global),
         Command::Init(args) => init::run(args, &cli.global),
         Command::Pack(args) => pack::run(args, &cli.global),
         Command::Emulator(args) => emulator::run(args),
