@@ -308,6 +308,8 @@ def derived(jobs):
     jobs.append((ffmpeg, ["-i", path("h264-anamorphic-sar4-3.mp4"), "-c", "copy",
                           "-metadata:s:v:0", "rotate=270", path("rotate-90-anamorphic.mp4")],
                  "rotate-90-anamorphic.mp4"))
+    jobs.append((ffmpeg, ["-itsoffset", "1", "-i", path("h264-bframes.mp4"), "-c", "copy",
+                          path("itsoffset-empty-edit.mp4")], "itsoffset-empty-edit.mp4"))
     jobs.append((ffmpeg, ["-i", path("h264-bframes.mp4"), "-c", "copy", "-aspect", "16:9",
                           path("pasp-only-16-9.mp4")], "pasp-only-16-9.mp4"))
     ffmpeg(*testsrc("48x48", 1, 1), "-frames:v", "1", path("cover.png"))

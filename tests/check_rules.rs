@@ -854,6 +854,213 @@ fn m018_rotated_clip() {
     assert!(codes(&found).contains(&"M012"), "{found:#?}");
 }
 
+/// The offset of the first `kind` box at or after `from` in `bytes` (its type field minus 4).
+fn box_at(bytes: &[u8], kind: &[u8; 4], from: usize) -> usize {
+    from + bytes[from..]
+        .windows(4)
+        .position(|w| w == kind)
+        .unwrap_or_else(|| panic!("no {kind:?} box"))
+        - 4
+}
+
+/// Multiplies the video track's media header duration by 3: the sample table no longer adds up.
+fn stretch_track_header(clip: &mut [u8]) {
+    let mdhd = box_at(clip, b"mdhd", 0);
+    assert_eq!(clip[mdhd + 8], 0, "version 0 mdhd");
+    let at = mdhd + 8 + 16;
+    let duration = u32::from_be_bytes(clip[at..at + 4].try_into().unwrap());
+    clip[at..at + 4].copy_from_slice(&(duration * 3).to_be_bytes());
+}
+
+#[test]
+fn m019_timing_damaged() {
+    let fx = Fixture::i2v();
+    let mut clip = fx.read("clip01.mp4");
+    stretch_track_header(&mut clip);
+    fx.write("clip01.mp4", clip);
+    let found = fx.expect("M019");
+    assert!(
+        found
+            .iter()
+            .any(|f| f.0 == "M019" && f.3.contains("add up to")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m020_encrypted_track() {
+    let fx = Fixture::i2v();
+    let mut clip = fx.read("clip01.mp4");
+    let entry = box_at(&clip, b"avc1", box_at(&clip, b"stsd", 0));
+    clip[entry + 4..entry + 8].copy_from_slice(b"encv");
+    fx.write("clip01.mp4", clip);
+    fx.expect("M020");
+}
+
+#[test]
+fn m021_codec_config_invalid() {
+    let fx = Fixture::i2v();
+    let mut clip = fx.read("clip01.mp4");
+    let avcc = box_at(&clip, b"avcC", 0);
+    clip[avcc + 8] = 0; // configuration version 0 does not exist
+    fx.write("clip01.mp4", clip);
+    let found = fx.expect("M021");
+    assert!(
+        found.iter().any(|f| f.3.contains("version 0")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m022_container_duration_differs() {
+    let fx = Fixture::i2v();
+    // 3 s of video, 5 s of audio.
+    with_clip(
+        &fx,
+        0,
+        "long_audio.mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=5",
+            "-vf",
+            "trim=duration=3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+        ],
+    );
+    fx.remove("clip01.mp4");
+    let found = fx.expect("M022");
+    let message = &found.iter().find(|f| f.0 == "M022").unwrap().3;
+    assert!(message.contains("billed as 3.00 s"), "{message}");
+}
+
+#[test]
+fn m023_exif_rotated_image() {
+    let fx = Fixture::i2v();
+    // clip01's first frame, turned 90° by an EXIF orientation of 6.
+    let jpeg = fx.read("clip01_first.jpg");
+    let mut tiff = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0".to_vec();
+    tiff.extend_from_slice(&[0; 4]);
+    let mut app1 = vec![0xFF, 0xE1];
+    app1.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend(tiff);
+    fx.write(
+        "clip01_first.jpg",
+        [&jpeg[..2], &app1[..], &jpeg[2..]].concat(),
+    );
+    let found = fx.expect("M023");
+    // As stored it still matches its clip: both readings are considered, no aspect warning.
+    assert!(!codes(&found).contains(&"M012"), "{found:#?}");
+    // A frame that matches its clip in neither reading is still reported.
+    fx.set_field(0, "first_frame_path", "clip02_first.png");
+    fx.expect("M012");
+}
+
+#[test]
+fn m024_edit_list_gap() {
+    let fx = Fixture::i2v();
+    // Delayed by 1 s, copied: the muxer writes an empty edit before the video.
+    ffmpeg(&[
+        "-itsoffset",
+        "1",
+        "-i",
+        fx.path("clip01.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        fx.path("late.mp4").to_str().unwrap(),
+    ]);
+    fx.set_field(0, "video_path", "late.mp4");
+    fx.remove("clip01.mp4");
+    let found = fx.expect("M024");
+    assert!(
+        found.iter().any(|f| f.3.contains("first 1.00 s")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn m025_variable_frame_rate() {
+    let fx = Fixture::i2v();
+    // 30 fps for a second, then 15 fps.
+    with_clip(
+        &fx,
+        0,
+        "vfr.mp4",
+        &[
+            "-t",
+            "3",
+            "-vf",
+            "setpts='if(lt(N,16),N/16,1+(N-16)/8)/TB'",
+            "-fps_mode",
+            "vfr",
+            "-video_track_timescale",
+            "90000",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+        ],
+    );
+    fx.remove("clip01.mp4");
+    fx.expect("M025");
+}
+
+#[test]
+fn m026_deep_timing_disagrees() {
+    let fx = Fixture::i2v();
+    // The header and the edit list both claim three times the samples' length.
+    let mut clip = fx.read("clip03.mp4");
+    stretch_track_header(&mut clip);
+    let elst = box_at(&clip, b"elst", 0);
+    assert_eq!(&clip[elst + 8..elst + 16], &[0, 0, 0, 0, 0, 0, 0, 1]);
+    let at = elst + 16;
+    let duration = u32::from_be_bytes(clip[at..at + 4].try_into().unwrap());
+    clip[at..at + 4].copy_from_slice(&(duration * 3).to_be_bytes());
+    fx.write("clip03.mp4", clip);
+    assert!(!codes(&fx.check_both()).contains(&"M026"));
+    let mut opts = fx.options();
+    opts.deep = true;
+    let found = fx.expect_with("M026", &opts);
+    let message = &found.iter().find(|f| f.0 == "M026").unwrap().3;
+    assert!(message.contains("decoded frames span"), "{message}");
+}
+
+#[test]
+fn m010_invalid_image_header_fields() {
+    // Header fields no decoder accepts are errors without --deep (issue 11).
+    let fx = Fixture::i2v();
+    let mut png = fx.read("clip02_first.png");
+    png[24] = 3; // IHDR bit depth 3
+    fx.write("clip02_first.png", png);
+    let mut jpeg = fx.read("clip01_first.jpg");
+    let sof = (2..jpeg.len() - 1)
+        .find(|&i| jpeg[i] == 0xFF && matches!(jpeg[i + 1], 0xC0 | 0xC2))
+        .unwrap();
+    jpeg[sof + 9] = 0; // no colour components
+    fx.write("clip01_first.jpg", jpeg);
+    let found = fx.expect("M010");
+    let files: BTreeSet<_> = found
+        .iter()
+        .filter(|f| f.0 == "M010")
+        .filter_map(|f| f.1.clone())
+        .collect();
+    assert_eq!(
+        files,
+        BTreeSet::from([
+            "clip01_first.jpg".to_string(),
+            "clip02_first.png".to_string()
+        ]),
+        "{found:#?}"
+    );
+}
+
 // ---------------------------------------------------------------- T: prompts
 
 #[test]
@@ -1037,4 +1244,163 @@ fn s006_zip_near_limit() {
     let fx = with_sparse_clip(1_010_000_000);
     let report = check::run(&fx.root, &fx.options()).unwrap();
     assert!(report.findings.has("S006") && !report.findings.has("S005"));
+}
+
+// ---------------------------------------------------------------- Z: zip archive structure
+
+/// The hostile variant of the i2v example that `code` must refuse: checked, it reports `code`
+/// and nothing but `Z` findings (the archive is not read further).
+fn refused_zip(code: &str) -> wanft::rules::Findings {
+    let fx = Fixture::i2v();
+    let hostile = common::raw_zip::hostile_corpus(&fx.root)
+        .into_iter()
+        .find(|h| h.code == code)
+        .unwrap_or_else(|| panic!("no {code} in the corpus"));
+    let zip = fx.root.with_extension("zip");
+    std::fs::write(&zip, &hostile.bytes).unwrap();
+    let report = check::run(&zip, &fx.options()).expect("check runs");
+    assert!(
+        report.findings.has(code),
+        "{}: {:#?}",
+        hostile.label,
+        report.findings
+    );
+    assert!(report.has_errors());
+    report.findings
+}
+
+/// Only `Z` findings: nothing of the refused archive was read.
+fn only_archive_findings(findings: &wanft::rules::Findings) {
+    let others: Vec<_> = findings
+        .iter()
+        .filter(|f| !f.rule.code.starts_with('Z'))
+        .collect();
+    assert!(others.is_empty(), "{others:#?}");
+}
+
+#[test]
+fn z001_zip_overlapping_members() {
+    let findings = refused_zip("Z001");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z001").unwrap();
+    assert!(f.message.contains("shares bytes with `bomb.bin`"), "{f:?}");
+}
+
+#[test]
+fn z002_zip_name_mismatch() {
+    let findings = refused_zip("Z002");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z002").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("clip01.mp4"));
+    assert!(f.message.contains("`clip99.mp4`"), "{f:?}");
+}
+
+#[test]
+fn z003_zip_data_damaged() {
+    // data.jsonl is read whole, so its CRC-32 is checked without --deep.
+    let findings = refused_zip("Z003");
+    let f = findings.iter().find(|f| f.rule.code == "Z003").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("data.jsonl"));
+    assert!(f.message.contains("CRC-32"), "{f:?}");
+    // A member whose data ends before its declared size is damaged too.
+    let fx = Fixture::i2v();
+    let mut members = common::raw_zip::members_of(&fx.root);
+    let manifest = members
+        .iter()
+        .position(|m| m.name == b"data.jsonl")
+        .unwrap();
+    members[manifest].uncompressed_size += 10;
+    let zip = fx.root.with_extension("zip");
+    std::fs::write(&zip, common::raw_zip::build(&members)).unwrap();
+    let report = check::run(&zip, &fx.options()).unwrap();
+    let f = report.findings.iter().find(|f| f.rule.code == "Z003");
+    assert!(
+        f.is_some_and(|f| f.message.contains("ends after")),
+        "{:#?}",
+        report.findings
+    );
+    // A clip is only read whole by --deep, which checks its CRC-32: stored (decoded in place)
+    // and deflated (staged) alike.
+    for deflate in [false, true] {
+        // Only the clip and what references it: the other lines' files are missing (P001),
+        // which keeps the decode short.
+        let mut members = common::raw_zip::members_of(&fx.root);
+        members.retain(|m| m.name == b"data.jsonl" || m.name.starts_with(b"clip04"));
+        let clip = members
+            .iter()
+            .position(|m| m.name == b"clip04.mp4")
+            .unwrap();
+        if deflate {
+            let bytes = fx.read("clip04.mp4");
+            members[clip] = common::raw_zip::RawMember::deflated("clip04.mp4", &bytes);
+        }
+        members[clip].crc32 ^= 1;
+        std::fs::write(&zip, common::raw_zip::build(&members)).unwrap();
+        let shallow = check::run(&zip, &fx.options()).unwrap();
+        assert!(
+            !shallow.findings.has("Z003"),
+            "headers only: not read whole"
+        );
+        let mut opts = fx.options();
+        opts.deep = true;
+        let deep = check::run(&zip, &opts).unwrap();
+        let found: Vec<_> = deep
+            .findings
+            .iter()
+            .filter(|f| f.location.file.as_deref() == Some("clip04.mp4"))
+            .map(|f| f.rule.code)
+            .collect();
+        assert_eq!(found, ["Z003"], "deflated: {deflate}");
+    }
+}
+
+#[test]
+fn z004_zip_control_characters() {
+    let findings = refused_zip("Z004");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z004").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("clip01.mp4\\0.txt"));
+}
+
+#[test]
+fn z005_zip_too_many_members() {
+    let fx = Fixture::i2v();
+    let zip = fx.root.with_extension("zip");
+    common::raw_zip::write_many_members(&zip, 100_001);
+    let report = check::run(&zip, &fx.options()).unwrap();
+    assert!(report.findings.has("Z005"), "{:#?}", report.findings);
+    only_archive_findings(&report.findings);
+    assert!(report.dataset.source.entries().is_empty());
+}
+
+#[test]
+fn z006_zip_inflated_too_large() {
+    let findings = refused_zip("Z006");
+    only_archive_findings(&findings);
+    assert!(
+        !findings.has("Z007"),
+        "each member is under the ratio floor"
+    );
+}
+
+#[test]
+fn z007_zip_compression_ratio() {
+    let findings = refused_zip("Z007");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z007").unwrap();
+    assert_eq!(f.location.file.as_deref(), Some("z.bin"));
+}
+
+#[test]
+fn z008_zip_broken_member() {
+    let findings = refused_zip("Z008");
+    only_archive_findings(&findings);
+    let f = findings.iter().find(|f| f.rule.code == "Z008").unwrap();
+    assert!(f.message.contains("no local header"), "{f:?}");
+}
+
+#[test]
+fn z009_zip_name_too_long() {
+    let findings = refused_zip("Z009");
+    only_archive_findings(&findings);
 }

@@ -68,3 +68,46 @@ fn did_you_mean_over_a_folder_of_long_names_is_bounded() {
         first.effective_hint()
     );
 }
+
+/// Every hostile zip of the corpus is refused by `check`, `check --deep` and `pack` with exit
+/// status 1, the rule that refuses it named, promptly (the shared-deflate bomb used to pass
+/// after 19 s, and --deep used to stage gigabytes of it).
+#[test]
+fn every_hostile_zip_is_refused_with_exit_1_promptly() {
+    let fx = Fixture::i2v();
+    let dir = tempfile::tempdir().unwrap();
+    for hostile in common::raw_zip::hostile_corpus(&fx.root) {
+        let zip = dir.path().join(format!("{}.zip", hostile.code));
+        std::fs::write(&zip, &hostile.bytes).unwrap();
+        let out = dir.path().join(format!("{}-packed.zip", hostile.code));
+        let runs: [&[&str]; 3] = [
+            &["check"],
+            &["check", "--deep"],
+            &["pack", "--output", out.to_str().unwrap()],
+        ];
+        for args in runs {
+            let started = Instant::now();
+            let output = assert_cmd::Command::cargo_bin("wanft")
+                .unwrap()
+                .args(args)
+                .arg(&zip)
+                .env("NO_COLOR", "1")
+                .env("WANFT_CACHE_DIR", dir.path().join("cache"))
+                .current_dir(dir.path())
+                .timeout(DEADLINE)
+                .output()
+                .unwrap();
+            let elapsed = started.elapsed();
+            let stdout = String::from_utf8_lossy(&output.stdout);
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            let label = format!("{} ({}), {args:?}", hostile.code, hostile.label);
+            assert_eq!(output.status.code(), Some(1), "{label}\n{stdout}\n{stderr}");
+            assert!(
+                stdout.contains(hostile.code) || stderr.contains(hostile.code),
+                "{label}\n{stdout}\n{stderr}"
+            );
+            assert!(elapsed < DEADLINE, "{label}: {elapsed:?}");
+            assert!(!out.exists(), "{label}: nothing is written");
+        }
+    }
+}

@@ -20,8 +20,9 @@ use wanft::media::ffmpeg::Ffmpeg;
 use wanft::media::{self, Expect, MediaError, MediaInfo, VideoInfo};
 
 /// Known differences with ffprobe: (file, field, why). Fields: `duration`, `frames`, `fps`,
-/// `coded_size`, `display_size`, `rotation`, `codec`, and `clean` for a file ffprobe reads
-/// without complaint that wanft flags all the same.
+/// `coded_size`, `display_size`, `rotation`, `codec`; `deep` for a `--deep` disagreement
+/// between the headers and ffmpeg's decode; and `clean` for a file ffprobe reads without
+/// complaint that wanft flags all the same.
 const ALLOWED: &[(&str, &str, &str)] = &[
     (
         "elst-middle-empty.mp4",
@@ -29,6 +30,12 @@ const ALLOWED: &[(&str, &str, &str)] = &[
         "an empty edit between two others: ffmpeg 5.1 warns and maps the second segment from \
          the end of the first; wanft applies ISO/IEC 14496-12 (12 + 12 frames), the duration \
          agrees",
+    ),
+    (
+        "elst-middle-empty.mp4",
+        "deep",
+        "the same file: --deep reports that ffmpeg decodes 41 frames where the edit list \
+         presents 24, as it should",
     ),
     (
         "elst-rate-2.mp4",
@@ -48,6 +55,9 @@ const ALLOWED: &[(&str, &str, &str)] = &[
 // The corpus, generated once per script revision under the target directory.
 
 const SCRIPT: &str = include_str!("../scripts/media-corpus.py");
+
+static FFMPEG: LazyLock<Ffmpeg> =
+    LazyLock::new(|| Ffmpeg::find().expect("ffmpeg is installed for the tests"));
 
 static CORPUS: LazyLock<PathBuf> = LazyLock::new(|| {
     let digest = Sha256::digest(SCRIPT.as_bytes());
@@ -283,11 +293,20 @@ fn the_probe_agrees_with_ffprobe_on_the_corpus() {
             let mut problems: Vec<String> = info.timing_problems.clone();
             problems.extend(info.codec_config_problem.clone());
             problems.extend(info.truncated.clone());
-            (
-                entry.name.clone(),
-                compare_video(&entry.name, &info, &theirs),
-                problems,
-            )
+            let mut differences = compare_video(&entry.name, &info, &theirs);
+            // --deep: ffmpeg's decode against the headers, as `check --deep` compares them.
+            let decoded = FFMPEG.decode(&path, true).unwrap();
+            let frames = decoded.frames.expect("decoded frames");
+            for finding in wanft::rules::media::deep_timing(&entry.name, &info, &frames) {
+                if finding.rule.code == "M026" {
+                    differences.push(Difference {
+                        file: entry.name.clone(),
+                        field: "deep",
+                        detail: finding.message,
+                    });
+                }
+            }
+            (entry.name.clone(), differences, problems)
         })
         .collect();
     let mut unexpected = Vec::new();
@@ -367,7 +386,7 @@ fn refused_containers_are_named() {
 
 #[test]
 fn damaged_files_are_flagged_and_agree_with_the_decoder() {
-    let ffmpeg = Ffmpeg::find().expect("ffmpeg is installed for the tests");
+    let ffmpeg = &*FFMPEG;
     let entries = manifest();
     let damaged: Vec<&Entry> = entries.iter().filter(|e| e.kind == "damaged").collect();
     assert!(damaged.len() >= 8);
@@ -393,5 +412,37 @@ fn damaged_files_are_flagged_and_agree_with_the_decoder() {
             None
         })
         .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn images_agree_with_ffprobe_and_their_exif_orientation() {
+    let entries = manifest();
+    let images: Vec<&Entry> = entries.iter().filter(|e| e.kind == "image").collect();
+    assert!(images.len() >= 20);
+    let failures: Vec<String> = images
+        .par_iter()
+        .filter_map(|entry| {
+            let info = match probe(&entry.name, Expect::Image) {
+                Ok(MediaInfo::Image(info)) => info,
+                other => return Some(format!("{}: {other:?}", entry.name)),
+            };
+            let theirs = reference(&CORPUS.join(&entry.name), false);
+            let orientation = entry.raw["exif_orientation"].as_u64().map(|o| o as u8);
+            let ours = (
+                info.width,
+                info.height,
+                info.exif_orientation,
+                info.truncated.clone(),
+            );
+            let expected = (theirs.width, theirs.height, orientation, None);
+            (ours != expected).then(|| format!("{}: {ours:?} vs {expected:?}", entry.name))
+        })
+        .collect();
+    println!(
+        "images: {} files, {} exact matches",
+        images.len(),
+        images.len() - failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -231,6 +231,7 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckErro
         options.model.default_task(),
         &mut findings,
     )?;
+    rules::archive::check(&dataset.source, &mut findings);
     let references = rules::paths::check(&dataset, &mut findings);
     let media = probe_all(&dataset, &references, options.progress);
     let cx = Context {
@@ -244,6 +245,8 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckErro
     if let Some(ffmpeg) = &ffmpeg {
         probe::deep_check(&cx, ffmpeg, &mut findings);
     }
+    // Every member read whole so far had its CRC-32 checked; the damaged ones are reported.
+    rules::archive::check_damage(&dataset.source, &mut findings);
     let effect_sentence = rules::prompts::check(&cx, &mut findings);
     let pack_plan = pack_plan(&dataset, &references);
     rules::size::check(&cx, &pack_plan, &mut findings);

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::Context;
-use crate::dataset::Dataset;
-use crate::media::ffmpeg::Ffmpeg;
+use crate::dataset::{Damage, Dataset};
+use crate::media::ffmpeg::{Decoded, Ffmpeg};
 use crate::media::{self, Expect, MediaError, MediaInfo};
 use crate::progress::Progress;
 use crate::rules::paths::References;
@@ -70,8 +70,11 @@ fn probe_one(dataset: &Dataset, name: &str, expect: Expect) -> Probed {
 }
 
 /// `--deep`: decodes every file whose headers were readable with ffmpeg, in parallel, and
-/// reports what it complains about. Zip members are copied to a temporary file for the
-/// duration of their decode (ffmpeg needs to seek), then deleted.
+/// reports what it complains about. Every zip member is read whole once, so its CRC-32 is
+/// checked (damage is reported as `Z003`). Stored members are then decoded in place, straight
+/// from the archive; a deflated one is inflated into a temporary file for the duration of its
+/// decode (ffmpeg needs to seek), so at most one member per worker is ever staged, and no more
+/// than its declared size, which the archive's budgets bound.
 pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) {
     let readable: Vec<&str> = cx
         .media
@@ -80,38 +83,67 @@ pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) {
         .map(|(name, _)| name.as_str())
         .collect();
     cx.options.progress.begin("decoding", readable.len() as u64);
-    let found: Vec<Finding> = readable
+    let found: Vec<Vec<Finding>> = readable
         .par_iter()
-        .filter_map(|name| {
-            let outcome = decode(cx.dataset, ffmpeg, name);
-            cx.options.progress.advance(1);
-            let errors = match outcome {
-                Ok(errors) if errors.is_empty() => return None,
-                Ok(errors) => errors,
-                Err(e) => vec![format!("ffmpeg could not be run on it: {e}")],
+        .map(|name| {
+            let video = match cx.media.get(*name).map(|p| &p.result) {
+                Some(Ok(MediaInfo::Video(video))) => Some(video),
+                _ => None,
             };
-            let first = clean_ffmpeg_line(&errors[0]);
-            Some(Finding::new(
-                &rules::media::DECODE_ERROR,
-                Location::file(*name),
-                format!(
-                    "ffmpeg reports {} decode error(s), first: {first}",
-                    errors.len()
-                ),
-            ))
+            let outcome = decode(cx.dataset, ffmpeg, name, video.is_some());
+            cx.options.progress.advance(1);
+            let decoded = match outcome {
+                Ok(decoded) => decoded,
+                // Reported as damaged data (Z003), once.
+                Err(e) if Damage::of(&e).is_some() => return Vec::new(),
+                Err(e) => Decoded {
+                    errors: vec![format!("ffmpeg could not be run on it: {e}")],
+                    frames: None,
+                },
+            };
+            let mut found = Vec::new();
+            if let Some(errors) = Some(&decoded.errors).filter(|e| !e.is_empty()) {
+                let first = clean_ffmpeg_line(&errors[0]);
+                found.push(Finding::new(
+                    &rules::media::DECODE_ERROR,
+                    Location::file(*name),
+                    format!(
+                        "ffmpeg reports {} decode error(s), first: {first}",
+                        errors.len()
+                    ),
+                ));
+            }
+            if let (Some(video), Some(frames)) = (video, &decoded.frames) {
+                found.extend(rules::media::deep_timing(name, video, frames));
+            }
+            found
         })
         .collect();
     cx.options.progress.end();
-    findings.extend(found);
+    findings.extend(found.into_iter().flatten());
 }
 
-fn decode(dataset: &Dataset, ffmpeg: &Ffmpeg, name: &str) -> std::io::Result<Vec<String>> {
+fn decode(
+    dataset: &Dataset,
+    ffmpeg: &Ffmpeg,
+    name: &str,
+    frames: bool,
+) -> std::io::Result<Decoded> {
     let entry = dataset
         .source
         .get(name)
         .ok_or_else(|| std::io::Error::other("the file disappeared"))?;
     if let Some(path) = entry.disk_path() {
-        return ffmpeg.decode_check(path);
+        return ffmpeg.decode(path, frames);
+    }
+    let source = &dataset.source;
+    if let Some((start, len)) = source.stored_range(entry) {
+        // Read once for the CRC-32, then decoded in place.
+        std::io::copy(&mut source.open_entry(entry)?, &mut std::io::sink())?;
+        match ffmpeg.decode_range(source.path(), start, len, frames) {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {} // staged below
+            outcome => return outcome,
+        }
     }
     let suffix = format!(".{}", crate::rules::paths::extension(name));
     let mut temp = tempfile::Builder::new()
@@ -119,7 +151,7 @@ fn decode(dataset: &Dataset, ffmpeg: &Ffmpeg, name: &str) -> std::io::Result<Vec
         .suffix(&suffix)
         .tempfile()?;
     std::io::copy(&mut dataset.source.open_entry(entry)?, temp.as_file_mut())?;
-    ffmpeg.decode_check(temp.path())
+    ffmpeg.decode(temp.path(), frames)
 }
 
 /// ffmpeg prefixes lines with decoder addresses (`[h264 @ 0x55d0…]`) that change every run.

@@ -108,6 +108,8 @@ fn read_caption(source: &Source, name: &str, findings: &mut Findings) -> Field {
     };
     let bytes = match source.read_entry(entry, CAPTION_CAP) {
         Ok(b) => b,
+        // Damaged data is reported once, as such (Z003).
+        Err(e) if super::Damage::of(&e).is_some() => return Field::Invalid,
         Err(e) => {
             findings.push(Finding::new(
                 &crate::rules::media::UNREADABLE,

@@ -7,6 +7,7 @@
 mod folders;
 pub mod manifest;
 pub mod source;
+pub mod zip_index;
 
 use std::fmt;
 use std::path::Path;
@@ -16,7 +17,7 @@ use serde::Serialize;
 
 use crate::models::TaskType;
 use crate::rules::{Finding, Findings, Location, manifest as rule};
-pub use source::{Entry, EntryKind, ReadSeek, Source, SourceError, SourceKind};
+pub use source::{Damage, Entry, EntryKind, ReadSeek, Source, SourceError, SourceKind};
 
 /// The manifest's name, at the dataset root.
 pub const MANIFEST: &str = "data.jsonl";
@@ -317,6 +318,9 @@ impl Dataset {
 
 /// Finds data.jsonl (at the root, or wrapped in one folder), else the folders layout.
 fn discover(source: &Source, findings: &mut Findings) -> Layout {
+    if !source.archive_problems().is_empty() {
+        return Layout::Empty; // a zip refused as a whole: its problems are the findings
+    }
     if source.get(MANIFEST).is_some_and(Entry::is_file) {
         return Layout::Manifest {
             name: MANIFEST.into(),
@@ -406,6 +410,8 @@ fn read_manifest(source: &Source, name: &str, findings: &mut Findings) -> Vec<Sa
     }
     let bytes = match source.read_entry(entry, MANIFEST_READ_CAP) {
         Ok(b) => b,
+        // Damaged data is reported once, as such (Z003).
+        Err(e) if source::Damage::of(&e).is_some() => return Vec::new(),
         Err(e) => {
             findings.push(Finding::new(
                 &crate::rules::media::UNREADABLE,

@@ -8,8 +8,11 @@ use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, BufReader, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use flate2::read::DeflateDecoder;
+
+use super::zip_index::{self, Problem};
 
 /// Whether a dataset was given as a folder or as a zip.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -50,6 +53,7 @@ enum Location {
         data_start: u64,
         compressed_size: u64,
         method: ZipMethod,
+        crc32: u32,
     },
 }
 
@@ -112,17 +116,51 @@ pub struct Source {
     by_name: HashMap<String, usize>,
     /// Size of the zip file itself (zip sources).
     archive_len: Option<u64>,
-    /// Zip sources: number of members whose name repeats an earlier member's.
-    duplicate_members: usize,
+    /// Zip sources: whether some member's name repeats an earlier member's.
+    duplicate_members: bool,
+    /// Zip sources: the tricks and breaks its directory shows. An archive with any is not
+    /// indexed: no member of it is ever read.
+    problems: Vec<Problem>,
+    /// Members whose data turned out damaged while being read.
+    damage: Arc<DamageLog>,
 }
 
 /// `Read + Seek` for the readers [`Source::open`] returns.
 pub trait ReadSeek: Read + Seek + Send {}
 impl<T: Read + Seek + Send> ReadSeek for T {}
 
+/// A zip member whose data does not match its directory entry: a CRC-32 that differs, or data
+/// that ends before, or goes on after, its declared size.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the data of `{member}` is damaged: {detail}")]
+pub struct Damage {
+    pub member: String,
+    pub detail: String,
+}
+
+impl Damage {
+    /// The damage an I/O error reports, if it is one.
+    pub fn of(error: &io::Error) -> Option<&Damage> {
+        error.get_ref()?.downcast_ref::<Damage>()
+    }
+}
+
+/// Damage found while reading, in the order found, once per member.
+#[derive(Debug, Default)]
+struct DamageLog(Mutex<Vec<Damage>>);
+
+impl DamageLog {
+    fn record(&self, damage: &Damage) {
+        let mut log = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if !log.iter().any(|d| d.member == damage.member) {
+            log.push(damage.clone());
+        }
+    }
+}
+
 impl Source {
     /// Opens a folder or a zip file and indexes every name in it. Reads only directory metadata
-    /// (or the zip's central directory), never file contents.
+    /// (or the zip's directory and local headers), never file contents.
     pub fn open(path: &Path) -> Result<Source, SourceError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
             io::ErrorKind::NotFound => SourceError::NotFound { path: path.into() },
@@ -185,29 +223,35 @@ impl Source {
                 location: Location::Disk(disk),
             });
         }
-        Ok(Self::indexed(root, SourceKind::Folder, entries, None, 0))
+        Ok(Self::indexed(
+            root,
+            SourceKind::Folder,
+            entries,
+            None,
+            Vec::new(),
+        ))
     }
 
     fn open_zip(path: &Path, len: u64) -> Result<Source, SourceError> {
-        let bad = |reason: String| SourceError::BadZip {
-            path: path.into(),
-            reason,
-        };
         let file = File::open(path).map_err(|e| SourceError::Io {
             path: path.into(),
             source: e,
         })?;
-        let mut archive =
-            zip::ZipArchive::new(BufReader::new(file)).map_err(|e| bad(e.to_string()))?;
-        let duplicate_members = usize::from(archive.has_duplicate_names());
-        let mut entries = Vec::with_capacity(archive.len());
-        for i in 0..archive.len() {
-            let member = archive
-                .by_index_raw(i)
-                .map_err(|e| bad(format!("member #{i}: {e}")))?;
-            let raw = member.name_raw();
-            let name_is_utf8 = std::str::from_utf8(raw).is_ok();
-            let name = String::from_utf8_lossy(raw).into_owned();
+        let directory = zip_index::read(&file, len).map_err(|reason| SourceError::BadZip {
+            path: path.into(),
+            reason,
+        })?;
+        if !directory.problems.is_empty() {
+            return Ok(Self::indexed(
+                path,
+                SourceKind::Zip,
+                Vec::new(),
+                Some(len),
+                directory.problems,
+            ));
+        }
+        let mut entries = Vec::with_capacity(directory.members.len());
+        for member in directory.members {
             if member.is_dir() {
                 continue; // folders are implied by the names of the files in them
             }
@@ -216,23 +260,26 @@ impl Source {
             } else {
                 EntryKind::File
             };
-            let method = match member.compression() {
-                zip::CompressionMethod::Stored => ZipMethod::Stored,
-                zip::CompressionMethod::Deflated => ZipMethod::Deflated,
-                other => ZipMethod::Other(other.to_string()),
+            let method = match member.method {
+                zip_index::STORED => ZipMethod::Stored,
+                zip_index::DEFLATED => ZipMethod::Deflated,
+                other => ZipMethod::Other(method_name(other)),
             };
-            let data_start = member
-                .data_start()
-                .ok_or_else(|| bad(format!("member `{name}` has no readable local header")))?;
+            let name_is_utf8 = std::str::from_utf8(&member.name).is_ok();
+            let name = match String::from_utf8(member.name) {
+                Ok(name) => name,
+                Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+            };
             entries.push(Entry {
                 name,
                 name_is_utf8,
-                size: member.size(),
+                size: member.uncompressed_size,
                 kind,
                 location: Location::Zip {
-                    data_start,
-                    compressed_size: member.compressed_size(),
+                    data_start: member.data_start,
+                    compressed_size: member.compressed_size,
                     method,
+                    crc32: member.crc32,
                 },
             });
         }
@@ -241,7 +288,7 @@ impl Source {
             SourceKind::Zip,
             entries,
             Some(len),
-            duplicate_members,
+            Vec::new(),
         ))
     }
 
@@ -250,10 +297,10 @@ impl Source {
         kind: SourceKind,
         mut entries: Vec<Entry>,
         archive_len: Option<u64>,
-        duplicate_members: usize,
+        problems: Vec<Problem>,
     ) -> Source {
         entries.sort_by(|a, b| a.name.cmp(&b.name));
-        let by_name = entries
+        let by_name: HashMap<String, usize> = entries
             .iter()
             .enumerate()
             .map(|(i, e)| (e.name.clone(), i))
@@ -261,10 +308,12 @@ impl Source {
         Source {
             path: path.to_path_buf(),
             kind,
+            duplicate_members: kind == SourceKind::Zip && by_name.len() < entries.len(),
             entries,
             by_name,
             archive_len,
-            duplicate_members,
+            problems,
+            damage: Arc::default(),
         }
     }
 
@@ -302,7 +351,21 @@ impl Source {
 
     /// True when the zip's central directory names some member twice.
     pub fn has_duplicate_members(&self) -> bool {
-        self.duplicate_members > 0
+        self.duplicate_members
+    }
+
+    /// What is wrong with the zip's structure; when anything is, it has no entries.
+    pub fn archive_problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// The members found damaged by the reads so far, once each.
+    pub fn damage(&self) -> Vec<Damage> {
+        self.damage
+            .0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Opens an entry's content for reading. Zip members are read in place: stored members
@@ -321,16 +384,44 @@ impl Source {
                 data_start,
                 compressed_size,
                 method,
+                crc32,
             } => {
-                if *method == ZipMethod::Stored {
+                let data: Box<dyn ReadSeek> = if *method == ZipMethod::Stored {
                     let file = File::open(&self.path)?;
-                    Ok(Box::new(Window::new(file, *data_start, *compressed_size)?))
+                    Box::new(Window::new(file, *data_start, *compressed_size)?)
                 } else {
-                    let inflater =
-                        Inflater::open(&self.path, *data_start, *compressed_size, entry.size)?;
-                    Ok(Box::new(inflater))
-                }
+                    Box::new(Inflater::open(
+                        &self.path,
+                        *data_start,
+                        *compressed_size,
+                        entry.size,
+                    )?)
+                };
+                Ok(Box::new(Checked {
+                    data,
+                    len: entry.size,
+                    pos: 0,
+                    crc: Some(crc32fast::Hasher::new()),
+                    expected_crc: *crc32,
+                    end_checked: false,
+                    member: entry.name.clone(),
+                    log: self.damage.clone(),
+                }))
             }
+        }
+    }
+
+    /// For a stored zip member: its data's offset and length in the archive file, so that a
+    /// tool can read it in place.
+    pub fn stored_range(&self, entry: &Entry) -> Option<(u64, u64)> {
+        match &entry.location {
+            Location::Zip {
+                data_start,
+                compressed_size,
+                method: ZipMethod::Stored,
+                ..
+            } => Some((*data_start, *compressed_size)),
+            _ => None,
         }
     }
 
@@ -483,6 +574,113 @@ impl Seek for Inflater {
             self.pos = target;
         }
         Ok(self.pos)
+    }
+}
+
+/// A zip member's data held to its directory entry: reads end at the declared size, data that
+/// ends before it or goes on after it is an error, and a member read from its first byte to
+/// its last has its CRC-32 compared. Each failure is an `InvalidData` error carrying a
+/// [`Damage`], also recorded in the source's log.
+struct Checked {
+    data: Box<dyn ReadSeek>,
+    /// Declared (uncompressed) size.
+    len: u64,
+    pos: u64,
+    /// Running CRC-32, while every byte from the first has been read in order.
+    crc: Option<crc32fast::Hasher>,
+    expected_crc: u32,
+    /// Whether the data was checked for bytes beyond the declared size.
+    end_checked: bool,
+    member: String,
+    log: Arc<DamageLog>,
+}
+
+impl Checked {
+    fn damaged(&self, detail: String) -> io::Error {
+        let damage = Damage {
+            member: self.member.clone(),
+            detail,
+        };
+        self.log.record(&damage);
+        io::Error::new(io::ErrorKind::InvalidData, damage)
+    }
+}
+
+impl Read for Checked {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.pos >= self.len {
+            if self.pos == self.len && !self.end_checked {
+                self.end_checked = true;
+                let mut probe = [0u8; 1];
+                if self.data.read(&mut probe)? > 0 {
+                    let detail = format!("it holds more than its declared {} bytes", self.len);
+                    return Err(self.damaged(detail));
+                }
+            }
+            return Ok(0);
+        }
+        let want = (buf.len() as u64).min(self.len - self.pos) as usize;
+        if want == 0 {
+            return Ok(0);
+        }
+        let n = self.data.read(&mut buf[..want])?;
+        if n == 0 {
+            let detail = format!(
+                "it ends after {} of its declared {} bytes",
+                self.pos, self.len
+            );
+            return Err(self.damaged(detail));
+        }
+        self.pos += n as u64;
+        if let Some(crc) = &mut self.crc {
+            crc.update(&buf[..n]);
+        }
+        if self.pos == self.len
+            && let Some(crc) = self.crc.take()
+        {
+            let actual = crc.finalize();
+            if actual != self.expected_crc {
+                let detail = format!(
+                    "its CRC-32 is {actual:08x}, the directory says {:08x}",
+                    self.expected_crc
+                );
+                return Err(self.damaged(detail));
+            }
+        }
+        Ok(n)
+    }
+}
+
+impl Seek for Checked {
+    fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
+        let target = resolve_seek(to, self.pos, self.len)?;
+        if target > self.len {
+            // Past the end, as in a file: reads there find nothing; the data is not touched.
+            self.pos = target;
+            self.crc = None;
+        } else if target != self.pos {
+            self.pos = self.data.seek(SeekFrom::Start(target))?;
+            // Bytes skipped are not seen: only a read from the start can be checked.
+            self.crc = (self.pos == 0).then(crc32fast::Hasher::new);
+            self.end_checked = false;
+        }
+        Ok(self.pos)
+    }
+}
+
+/// The name of a compression method wanft does not decode.
+fn method_name(method: u16) -> String {
+    match method {
+        1 => "Shrink".into(),
+        6 => "Implode".into(),
+        9 => "Deflate64".into(),
+        12 => "Bzip2".into(),
+        14 => "LZMA".into(),
+        93 => "Zstd".into(),
+        95 => "XZ".into(),
+        98 => "PPMd".into(),
+        99 => "AES encryption".into(),
+        other => format!("method {other}"),
     }
 }
 

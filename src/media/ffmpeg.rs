@@ -75,28 +75,89 @@ impl Ffmpeg {
     /// (up to a limit: the last line then says how many more there were). A failure with no
     /// message is reported with the exit status.
     pub fn decode_check(&self, file: &Path) -> io::Result<Vec<String>> {
-        let input = file_url(file);
-        let output = self.run([
-            OsStr::new("-nostdin"),
-            OsStr::new("-hide_banner"),
-            OsStr::new("-nostats"),
-            OsStr::new("-v"),
-            OsStr::new("error"),
+        self.decode(file, false).map(|decoded| decoded.errors)
+    }
+
+    /// Like [`Ffmpeg::decode_check`], and with `frames` also times the decoded frames of the
+    /// first video stream, in the same decode: the ground truth for the headers' frame count,
+    /// duration and frame rate.
+    pub fn decode(&self, file: &Path, frames: bool) -> io::Result<Decoded> {
+        self.decode_input(&file_url(file), frames)
+    }
+
+    /// [`Ffmpeg::decode`] of bytes `start..start + len` of `file`, read in place (a stored zip
+    /// member) through ffmpeg's `subfile` protocol: nothing is copied. `InvalidInput` when the
+    /// path cannot be written in that protocol's syntax.
+    pub fn decode_range(
+        &self,
+        file: &Path,
+        start: u64,
+        len: u64,
+        frames: bool,
+    ) -> io::Result<Decoded> {
+        let file = std::path::absolute(file)?;
+        if file.to_string_lossy().contains(",,") {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the path cannot be given to ffmpeg's subfile protocol",
+            ));
+        }
+        let mut input = OsString::from(format!("subfile,,start,{start},end,{},,:", start + len));
+        input.push(file_url(&file));
+        self.decode_input(&input, frames)
+    }
+
+    fn decode_input(&self, input: &OsStr, frames: bool) -> io::Result<Decoded> {
+        let mut args: Vec<&OsStr> = [
+            "-nostdin",
+            "-hide_banner",
+            "-nostats",
+            "-v",
+            "error",
             // Report bitstream damage and checksum failures, without aborting (`explode`).
-            OsStr::new("-err_detect"),
-            OsStr::new("crccheck+bitstream+buffer"),
-            OsStr::new("-i"),
-            &input,
-            OsStr::new("-map"),
-            OsStr::new("0:v?"),
-            OsStr::new("-map"),
-            OsStr::new("0:a?"),
-            OsStr::new("-f"),
-            OsStr::new("null"),
-            OsStr::new("-"),
-        ])?;
-        let mut errors: Vec<String> = output
-            .stderr
+            "-err_detect",
+            "crccheck+bitstream+buffer",
+            "-i",
+        ]
+        .map(OsStr::new)
+        .to_vec();
+        args.push(input);
+        args.extend(["-map", "0:v?", "-map", "0:a?", "-f", "null", "-"].map(OsStr::new));
+        if frames {
+            // One line per decoded frame on stdout, with its timestamp in the stream's own time
+            // base, every frame kept (`passthrough`); `wrapped_avframe` keeps it cheap.
+            args.extend(
+                [
+                    "-map",
+                    "0:v:0?",
+                    "-fps_mode",
+                    "passthrough",
+                    "-enc_time_base",
+                    "-1",
+                    "-c:v",
+                    "wrapped_avframe",
+                    "-f",
+                    "framecrc",
+                    "pipe:1",
+                ]
+                .map(OsStr::new),
+            );
+        }
+        let mut child = self
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_error(e))?;
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let (timing, stderr) = std::thread::scope(|scope| {
+            let stderr = scope.spawn(|| read_all(stderr));
+            let timing = stdout.map(|out| FrameTiming::read(io::BufReader::new(out)));
+            (timing, stderr.join().unwrap_or_default())
+        });
+        let status = child.wait()?;
+        let mut errors: Vec<String> = stderr
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty())
@@ -107,13 +168,13 @@ impl Ffmpeg {
             errors.truncate(MAX_REPORTED_ERRORS);
             errors.push(format!("… and {more} more errors"));
         }
-        if errors.is_empty() && !output.status.success() {
-            errors.push(format!(
-                "ffmpeg failed to decode the file ({})",
-                output.status
-            ));
+        if errors.is_empty() && !status.success() {
+            errors.push(format!("ffmpeg failed to decode the file ({status})"));
         }
-        Ok(errors)
+        Ok(Decoded {
+            errors,
+            frames: timing.transpose()?.filter(|t| frames && t.count > 0),
+        })
     }
 
     /// Runs ffmpeg with `args` (stdin closed) and captures its output. A binary that cannot be
@@ -201,6 +262,86 @@ impl Ffmpeg {
                 e.kind(),
                 format!("could not run {}: {e}", self.path.display()),
             )
+        }
+    }
+}
+
+/// What a full decode found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    /// ffmpeg's error lines; empty when the file decoded cleanly.
+    pub errors: Vec<String>,
+    /// The decoded frames of the first video stream, when asked for and there were any.
+    pub frames: Option<FrameTiming>,
+}
+
+/// The decoded frames of a video stream and their timestamps.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameTiming {
+    pub count: u64,
+    /// From the first frame's start to the last frame's end, in seconds.
+    pub span_s: f64,
+    /// The shortest and longest interval between consecutive frames, in seconds (equal for a
+    /// constant frame rate; `None` for a single frame).
+    pub shortest_interval_s: Option<f64>,
+    pub longest_interval_s: Option<f64>,
+}
+
+impl FrameTiming {
+    /// Reads ffmpeg's `framecrc` output: `#tb 0: 1/24`, then one `stream, dts, pts, duration,
+    /// size, crc` line per frame, in presentation order. Memory stays constant whatever the
+    /// number of frames.
+    fn read(out: impl io::BufRead) -> io::Result<FrameTiming> {
+        let (mut numerator, mut denominator) = (1f64, 1f64);
+        let mut timing = FrameTiming {
+            count: 0,
+            span_s: 0.0,
+            shortest_interval_s: None,
+            longest_interval_s: None,
+        };
+        let (mut first, mut previous, mut end): (Option<i64>, Option<i64>, i64) = (None, None, 0);
+        let mut shortest: Option<i64> = None;
+        let mut longest: Option<i64> = None;
+        for line in out.lines() {
+            let line = line?;
+            if let Some(base) = line.strip_prefix("#tb 0: ") {
+                if let Some((n, d)) = base.trim().split_once('/') {
+                    numerator = n.parse().unwrap_or(1.0);
+                    denominator = d.parse().unwrap_or(1.0);
+                }
+                continue;
+            }
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let (Some(pts), Some(duration)) = (
+                fields.get(2).and_then(|f| f.parse::<i64>().ok()),
+                fields.get(3).and_then(|f| f.parse::<i64>().ok()),
+            ) else {
+                continue;
+            };
+            timing.count += 1;
+            first.get_or_insert(pts);
+            if let Some(previous) = previous {
+                let interval = pts.saturating_sub(previous);
+                shortest = Some(shortest.map_or(interval, |s| s.min(interval)));
+                longest = Some(longest.map_or(interval, |l| l.max(interval)));
+            }
+            previous = Some(pts);
+            end = end.max(pts.saturating_add(duration));
+        }
+        let seconds = |ticks: i64| ticks as f64 * numerator / denominator;
+        if let Some(first) = first {
+            timing.span_s = seconds(end.saturating_sub(first));
+        }
+        timing.shortest_interval_s = shortest.map(seconds);
+        timing.longest_interval_s = longest.map(seconds);
+        Ok(timing)
+    }
+
+    /// True when frame intervals differ by more than a tenth (timestamps round, rates do not).
+    pub fn variable_rate(&self) -> bool {
+        match (self.shortest_interval_s, self.longest_interval_s) {
+            (Some(shortest), Some(longest)) => longest - shortest > 0.1 * longest.max(1e-9),
+            _ => false,
         }
     }
 }
@@ -354,6 +495,24 @@ mod tests {
             .unwrap();
         assert!(fine.status.success());
         assert_eq!(fine.stdout, "hello\n");
+    }
+
+    #[test]
+    fn frame_timing_from_framecrc_output() {
+        let out = "#software: Lavf59.27.100\n#tb 0: 1/90000\n#media_type 0: video\n\
+                   0, 0, 0, 3000, 472, 0x1\n0, 3000, 3000, 3000, 472, 0x2\n\
+                   0, 6000, 6000, 6000, 472, 0x3\n0, 12000, 12000, 6000, 472, 0x4\n";
+        let timing = FrameTiming::read(out.as_bytes()).unwrap();
+        assert_eq!(timing.count, 4);
+        assert!((timing.span_s - 0.2).abs() < 1e-9);
+        assert_eq!(timing.shortest_interval_s, Some(3000.0 / 90000.0));
+        assert_eq!(timing.longest_interval_s, Some(6000.0 / 90000.0));
+        assert!(timing.variable_rate());
+        let steady = "#tb 0: 1/24\n0, 0, 0, 1, 9, 0x1\n0, 1, 1, 1, 9, 0x1\n0, 2, 2, 1, 9, 0x1\n";
+        let timing = FrameTiming::read(steady.as_bytes()).unwrap();
+        assert_eq!((timing.count, timing.span_s), (3, 0.125));
+        assert!(!timing.variable_rate());
+        assert_eq!(FrameTiming::read("garbage\n".as_bytes()).unwrap().count, 0);
     }
 
     #[test]

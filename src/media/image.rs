@@ -9,6 +9,7 @@
 
 use std::io::{Read, Seek};
 
+use super::exif::{self, EXIF_READ_CAP};
 use super::forward::ForwardReader;
 use super::{ImageFormat, ImageInfo, MediaError, SNIFF_LEN, Sniffed, array_at, sniff};
 
@@ -52,21 +53,28 @@ pub(super) fn probe_from<R: Read + Seek>(
         });
     };
     let len = source.len();
+    let mut exif_orientation = None;
     let (width, height, truncated) = match format {
         ImageFormat::Jpeg => {
-            let (width, height) = jpeg_size(source)?;
+            let header = jpeg_header(source)?;
+            exif_orientation = header.orientation;
             let truncated = (!tail_contains(source, JPEG_END)?)
                 .then(|| "no end-of-image marker (FF D9) near the end of the file".to_string());
-            (width, height, truncated)
+            (header.width, header.height, truncated)
         }
         ImageFormat::Png => {
-            let (width, height) = imagesize_from_head(source, format, SNIFF_LEN)?;
+            let header = png_header(source)?;
+            exif_orientation = header.orientation;
             let truncated = (!tail_contains(source, PNG_END)?)
                 .then(|| "no IEND chunk at the end of the file".to_string());
-            (width, height, truncated)
+            (header.width, header.height, truncated)
         }
         ImageFormat::Bmp => bmp(&head, len)?,
-        ImageFormat::Webp => webp(&head, len)?,
+        ImageFormat::Webp => {
+            let (header, truncated) = webp(source, &head)?;
+            exif_orientation = header.orientation;
+            (header.width, header.height, truncated)
+        }
         ImageFormat::Gif => {
             let (width, height) = imagesize_from_head(source, format, SNIFF_LEN)?;
             (width, height, None)
@@ -93,9 +101,21 @@ pub(super) fn probe_from<R: Read + Seek>(
         format,
         width,
         height,
+        exif_orientation,
         truncated,
     })
 }
+
+/// What an image header says that the probe reports.
+#[derive(Debug, Default)]
+struct Header {
+    width: u32,
+    height: u32,
+    orientation: Option<u8>,
+}
+
+/// Chunks (PNG, WebP) walked at most while looking for EXIF before the image data.
+const MAX_CHUNKS: usize = 1024;
 
 /// The `IEND` chunk: zero length, type, CRC.
 const PNG_END: &[u8] = b"\0\0\0\0IEND\xAE\x42\x60\x82";
@@ -142,10 +162,12 @@ fn tail_contains<R: Read + Seek>(
     Ok(tail.windows(end_marker.len()).any(|w| w == end_marker))
 }
 
-/// Walks the JPEG marker segments forward to the first frame header (SOFn) and returns its size.
-/// Segment bodies (EXIF, ICC profiles, thumbnails) are skipped, not read.
-fn jpeg_size<R: Read + Seek>(source: &mut ForwardReader<'_, R>) -> Result<(u32, u32), MediaError> {
+/// Walks the JPEG marker segments forward to the first frame header (SOFn), checks it and
+/// returns its size, with the EXIF orientation of an `APP1` segment met on the way. Other segment
+/// bodies (ICC profiles, thumbnails) are skipped, not read.
+fn jpeg_header<R: Read + Seek>(source: &mut ForwardReader<'_, R>) -> Result<Header, MediaError> {
     source.skip_to(2)?; // the SOI marker
+    let mut orientation = None;
     loop {
         let at = source.position();
         let mut byte = source.read_u8()?;
@@ -180,21 +202,153 @@ fn jpeg_size<R: Read + Seek>(source: &mut ForwardReader<'_, R>) -> Result<(u32, 
                 "the JPEG segment at byte {at} declares {segment_len} bytes"
             )));
         }
-        if is_start_of_frame(marker) {
-            let [_precision, h1, h0, w1, w0] = source.read_array()?;
-            return Ok((
-                u32::from(u16::from_be_bytes([w1, w0])),
-                u32::from(u16::from_be_bytes([h1, h0])),
-            ));
-        }
-        let next = source.position() + u64::from(segment_len) - 2;
+        let body_len = u64::from(segment_len) - 2;
+        let next = source.position() + body_len;
         if next > source.len() {
             return Err(MediaError::Truncated(format!(
                 "the JPEG segment at byte {at} runs past the end of the file"
             )));
         }
+        if is_start_of_frame(marker) {
+            let body = source.read_vec(body_len)?;
+            let (width, height) = jpeg_frame(marker, &body, at)?;
+            return Ok(Header {
+                width,
+                height,
+                orientation,
+            });
+        }
+        if marker == 0xE1 && orientation.is_none() {
+            let body = source.read_vec(body_len.min(EXIF_READ_CAP as u64))?;
+            orientation = exif::orientation_of_app1(&body);
+        }
         source.skip_to(next)?;
     }
+}
+
+/// Checks every field of a frame header (ITU T.81 §B.2.2) and returns the image's size.
+fn jpeg_frame(marker: u8, body: &[u8], at: u64) -> Result<(u32, u32), MediaError> {
+    let bad =
+        |what: String| MediaError::Malformed(format!("the JPEG frame header at byte {at} {what}"));
+    let [precision, h1, h0, w1, w0, components] =
+        array_at(body, 0).ok_or_else(|| bad(format!("is {} bytes long", body.len())))?;
+    // Lossless frames (SOF3, 7, 11, 15) take 2 to 16 bits; DCT frames 8 or 12, baseline 8 only.
+    let lossless = marker & 0x03 == 0x03;
+    let precision_ok = match marker {
+        0xC0 => precision == 8,
+        _ if lossless => (2..=16).contains(&precision),
+        _ => matches!(precision, 8 | 12),
+    };
+    if !precision_ok {
+        return Err(bad(format!("gives a sample precision of {precision} bits")));
+    }
+    if !(1..=4).contains(&components) {
+        return Err(bad(format!("declares {components} colour components")));
+    }
+    let expected_len = 6 + 3 * usize::from(components);
+    if body.len() != expected_len {
+        return Err(bad(format!(
+            "is {} bytes long; {components} components take {expected_len}",
+            body.len()
+        )));
+    }
+    for (i, component) in body[6..].chunks_exact(3).enumerate() {
+        let (horizontal, vertical, table) = (component[1] >> 4, component[1] & 0x0F, component[2]);
+        if !(1..=4).contains(&horizontal) || !(1..=4).contains(&vertical) {
+            return Err(bad(format!(
+                "gives component {} a sampling factor of {horizontal}x{vertical}",
+                i + 1
+            )));
+        }
+        if table > 3 {
+            return Err(bad(format!(
+                "gives component {} quantisation table {table} (0 to 3 exist)",
+                i + 1
+            )));
+        }
+    }
+    Ok((
+        u32::from(u16::from_be_bytes([w1, w0])),
+        u32::from(u16::from_be_bytes([h1, h0])),
+    ))
+}
+
+/// PNG: checks every field of `IHDR` (PNG §11.2.2) and walks the chunks before the image data
+/// for `eXIf`.
+fn png_header<R: Read + Seek>(source: &mut ForwardReader<'_, R>) -> Result<Header, MediaError> {
+    source.skip_to(PNG_SIGNATURE.len() as u64)?;
+    let [l0, l1, l2, l3, t0, t1, t2, t3] = source.read_array()?;
+    let ihdr_len = u32::from_be_bytes([l0, l1, l2, l3]);
+    if [t0, t1, t2, t3] != *b"IHDR" || ihdr_len != 13 {
+        return Err(MediaError::Malformed(
+            "the PNG does not start with a 13-byte IHDR chunk".into(),
+        ));
+    }
+    let ihdr: [u8; 13] = source.read_array()?;
+    source.read_array::<4>()?; // CRC
+    let width = u32::from_be_bytes([ihdr[0], ihdr[1], ihdr[2], ihdr[3]]);
+    let height = u32::from_be_bytes([ihdr[4], ihdr[5], ihdr[6], ihdr[7]]);
+    let [depth, colour, compression, filter, interlace] =
+        [ihdr[8], ihdr[9], ihdr[10], ihdr[11], ihdr[12]];
+    let bad = |what: String| MediaError::Malformed(format!("the PNG header (IHDR) {what}"));
+    if width > i32::MAX as u32 || height > i32::MAX as u32 {
+        return Err(bad(format!("gives a size of {width}x{height}")));
+    }
+    let depths: &[u8] = match colour {
+        0 => &[1, 2, 4, 8, 16],
+        3 => &[1, 2, 4, 8],
+        2 | 4 | 6 => &[8, 16],
+        _ => {
+            return Err(bad(format!(
+                "gives colour type {colour} (0, 2, 3, 4, 6 exist)"
+            )));
+        }
+    };
+    if !depths.contains(&depth) {
+        return Err(bad(format!(
+            "gives a bit depth of {depth} for colour type {colour} (allowed: {depths:?})"
+        )));
+    }
+    if compression != 0 {
+        return Err(bad(format!(
+            "gives compression method {compression} (only 0 exists)"
+        )));
+    }
+    if filter != 0 {
+        return Err(bad(format!("gives filter method {filter} (only 0 exists)")));
+    }
+    if interlace > 1 {
+        return Err(bad(format!(
+            "gives interlace method {interlace} (0 or 1 exist)"
+        )));
+    }
+    let mut orientation = None;
+    for _ in 0..MAX_CHUNKS {
+        if source.remaining() < 12 {
+            break;
+        }
+        let [l0, l1, l2, l3, t0, t1, t2, t3] = source.read_array()?;
+        let len = u64::from(u32::from_be_bytes([l0, l1, l2, l3]));
+        let end = source.position().saturating_add(len).saturating_add(4);
+        match &[t0, t1, t2, t3] {
+            b"IDAT" | b"IEND" => break,
+            b"eXIf" => {
+                let take = len.min(EXIF_READ_CAP as u64).min(source.remaining());
+                orientation = exif::orientation(&source.read_vec(take)?);
+            }
+            _ => {}
+        }
+        // A chunk running past the end is found by the end-marker check that follows.
+        if end > source.len() {
+            break;
+        }
+        source.skip_to(end)?;
+    }
+    Ok(Header {
+        width,
+        height,
+        orientation,
+    })
 }
 
 /// SOF0–SOF15, except DHT (C4), JPG (C8) and DAC (CC), which share the range.
@@ -298,6 +452,29 @@ fn bmp(head: &[u8], len: u64) -> Result<(u32, u32, Option<String>), MediaError> 
             "the BMP header gives a width of {width}"
         )));
     }
+    let planes = u16_at(if u32_at(14)? == 12 { 22 } else { 26 })?;
+    if planes != 1 {
+        return Err(MediaError::Malformed(format!(
+            "the BMP header gives {planes} colour planes (only 1 exists)"
+        )));
+    }
+    if !matches!(bits_per_pixel, 1 | 4 | 8 | 16 | 24 | 32) {
+        return Err(MediaError::Malformed(format!(
+            "the BMP header gives {bits_per_pixel} bits per pixel"
+        )));
+    }
+    // Uncompressed, run-length (8 and 4 bits) and bit fields: what decoders read.
+    let compression_ok = match compression {
+        0 | 3 => true,
+        1 => bits_per_pixel == 8,
+        2 => bits_per_pixel == 4,
+        _ => false,
+    };
+    if !compression_ok {
+        return Err(MediaError::Malformed(format!(
+            "the BMP header gives compression {compression} with {bits_per_pixel} bits per pixel"
+        )));
+    }
     // A negative height means rows are stored top-down.
     let (width, height) = (width.unsigned_abs(), height.unsigned_abs());
     let truncated = if u64::from(file_size) > len {
@@ -316,9 +493,13 @@ fn bmp(head: &[u8], len: u64) -> Result<(u32, u32, Option<String>), MediaError> 
     Ok((width, height, truncated))
 }
 
-/// WEBP: size from the first chunk (lossy, lossless or extended); truncated when the RIFF size
-/// goes past the end.
-fn webp(head: &[u8], len: u64) -> Result<(u32, u32, Option<String>), MediaError> {
+/// WEBP: size from the first chunk (lossy, lossless or extended), with its signature checked;
+/// the EXIF orientation of an extended file; truncated when the RIFF size goes past the end.
+fn webp<R: Read + Seek>(
+    source: &mut ForwardReader<'_, R>,
+    head: &[u8],
+) -> Result<(Header, Option<String>), MediaError> {
+    let len = source.len();
     let short = || MediaError::Truncated("the file ends inside the WEBP header".into());
     let riff_size = array_at(head, 4)
         .map(u32::from_le_bytes)
@@ -334,18 +515,47 @@ fn webp(head: &[u8], len: u64) -> Result<(u32, u32, Option<String>), MediaError>
             .map(|[a, b, c]| u32::from_le_bytes([a, b, c, 0]))
             .ok_or_else(short)
     };
+    let byte = |offset: usize| head.get(offset).copied().ok_or_else(short);
+    let bad = |what: &str| MediaError::Malformed(format!("the WEBP {what}"));
+    let mut orientation = None;
     let (width, height) = match &chunk {
-        // Lossy: 14-bit sizes after the frame tag and start code; the top 2 bits are scaling.
-        b"VP8 " => (u32::from(le16(26)? & 0x3FFF), u32::from(le16(28)? & 0x3FFF)),
-        // Lossless: after the 0x2F signature, 14 bits of width - 1, then 14 of height - 1.
+        // Lossy: a key frame's tag, the start code, then 14-bit sizes whose top 2 bits are
+        // scaling.
+        b"VP8 " => {
+            let tag = byte(20)?;
+            if tag & 0x01 != 0 {
+                return Err(bad("image is not a key frame"));
+            }
+            if (tag >> 1) & 0x07 > 3 {
+                return Err(bad("image has an unknown VP8 version"));
+            }
+            if array_at::<3>(head, 23).ok_or_else(short)? != [0x9D, 0x01, 0x2A] {
+                return Err(bad("image lacks the VP8 start code"));
+            }
+            (u32::from(le16(26)? & 0x3FFF), u32::from(le16(28)? & 0x3FFF))
+        }
+        // Lossless: after the 0x2F signature, 14 bits of width - 1, 14 of height - 1, one alpha
+        // bit and a 3-bit version that must be 0.
         b"VP8L" => {
+            if byte(20)? != 0x2F {
+                return Err(bad("image lacks the lossless signature (0x2F)"));
+            }
             let bits = array_at(head, 21)
                 .map(u32::from_le_bytes)
                 .ok_or_else(short)?;
+            if bits >> 29 != 0 {
+                return Err(bad("image has an unknown lossless version"));
+            }
             ((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
         }
-        // Extended: 24-bit canvas width - 1 and height - 1.
-        b"VP8X" => (le24(24)? + 1, le24(27)? + 1),
+        // Extended: flags, then 24-bit canvas width - 1 and height - 1.
+        b"VP8X" => {
+            const EXIF_FLAG: u8 = 0x08;
+            if byte(20)? & EXIF_FLAG != 0 {
+                orientation = webp_exif(source)?;
+            }
+            (le24(24)? + 1, le24(27)? + 1)
+        }
         other => {
             return Err(MediaError::Malformed(format!(
                 "unknown first WEBP chunk '{}'",
@@ -356,7 +566,40 @@ fn webp(head: &[u8], len: u64) -> Result<(u32, u32, Option<String>), MediaError>
     let declared_end = u64::from(riff_size) + 8;
     let truncated = (declared_end > len)
         .then(|| format!("the RIFF header declares {declared_end} bytes, the file has {len}"));
-    Ok((width, height, truncated))
+    Ok((
+        Header {
+            width,
+            height,
+            orientation,
+        },
+        truncated,
+    ))
+}
+
+/// The orientation in the `EXIF` chunk of an extended WEBP, which comes after the image data:
+/// the chunks before it are skipped, not read.
+fn webp_exif<R: Read + Seek>(source: &mut ForwardReader<'_, R>) -> Result<Option<u8>, MediaError> {
+    source.skip_to(12)?;
+    for _ in 0..MAX_CHUNKS {
+        if source.remaining() < 8 {
+            break;
+        }
+        let [t0, t1, t2, t3, s0, s1, s2, s3] = source.read_array()?;
+        let size = u64::from(u32::from_le_bytes([s0, s1, s2, s3]));
+        // Chunks are padded to an even size.
+        let end = source.position().saturating_add(size + (size & 1));
+        if &[t0, t1, t2, t3] == b"EXIF" {
+            let take = size.min(EXIF_READ_CAP as u64).min(source.remaining());
+            let body = source.read_vec(take)?;
+            // Some writers keep the JPEG-style "Exif\0\0" prefix.
+            return Ok(exif::orientation_of_app1(&body).or_else(|| exif::orientation(&body)));
+        }
+        if end > source.len() {
+            break;
+        }
+        source.skip_to(end)?;
+    }
+    Ok(None)
 }
 
 #[cfg(test)]
@@ -376,12 +619,24 @@ mod tests {
         bytes
     }
 
+    /// A frame header body: precision, size, and one component per sampling byte (table 0).
+    fn sof(precision: u8, height: u16, width: u16, sampling: &[u8]) -> Vec<u8> {
+        let mut body = vec![precision];
+        body.extend_from_slice(&height.to_be_bytes());
+        body.extend_from_slice(&width.to_be_bytes());
+        body.push(sampling.len() as u8);
+        for (id, &factors) in sampling.iter().enumerate() {
+            body.extend_from_slice(&[id as u8 + 1, factors, 0]);
+        }
+        body
+    }
+
     /// SOI, an APP1 of `metadata_len` bytes, fill bytes, SOF0 for 640x480, scan data, EOI.
     fn jpeg(metadata_len: usize) -> Vec<u8> {
         let mut bytes = vec![0xFF, 0xD8];
         bytes.extend(segment(0xE1, &vec![0x11; metadata_len]));
         bytes.extend([0xFF, 0xFF]);
-        bytes.extend(segment(0xC0, &[8, 0x01, 0xE0, 0x02, 0x80, 3]));
+        bytes.extend(segment(0xC0, &sof(8, 480, 640, &[0x22, 0x11, 0x11])));
         bytes.extend(segment(0xDA, &[0; 10]));
         bytes.extend(vec![0x55; 20_000]);
         bytes.extend([0xFF, 0xD9]);
@@ -416,7 +671,7 @@ mod tests {
         app1.extend([0xFF, 0xD9]);
         let mut file = vec![0xFF, 0xD8];
         file.extend(segment(0xE1, &app1));
-        file.extend(segment(0xC0, &[8, 0, 10, 0, 20, 3]));
+        file.extend(segment(0xC0, &sof(8, 10, 20, &[0x11])));
         file.extend(segment(0xDA, &[0; 10]));
         file.extend(vec![0x55; 100]);
         let info = probe_bytes(&file).unwrap();
@@ -649,6 +904,213 @@ mod tests {
         assert_eq!(
             probe_bytes(&file[..40]),
             Err(MediaError::UnsupportedFormat("HEIF".into()))
+        );
+    }
+
+    /// A JPEG whose frame header (marker `sof_marker`) has `body`.
+    fn jpeg_with_frame(sof_marker: u8, body: &[u8]) -> Vec<u8> {
+        let mut file = vec![0xFF, 0xD8];
+        file.extend(segment(sof_marker, body));
+        file.extend(segment(0xDA, &[0; 10]));
+        file.extend([0x55, 0x55, 0xFF, 0xD9]);
+        file
+    }
+
+    fn malformed(bytes: &[u8], words: &str) {
+        match probe_bytes(bytes) {
+            Err(MediaError::Malformed(message)) => {
+                assert!(message.contains(words), "{message:?} lacks {words:?}")
+            }
+            other => panic!("expected a malformed header ({words}), got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_jpeg_frame_header_field_is_checked() {
+        let good = jpeg_with_frame(0xC0, &sof(8, 48, 64, &[0x22, 0x11, 0x11]));
+        assert_eq!(probe_bytes(&good).unwrap().width, 64);
+        // 12-bit extended and progressive, 16-bit lossless, 4 components: all valid.
+        for (marker, precision, components) in [(0xC1, 12, 3), (0xC2, 8, 4), (0xC3, 16, 1)] {
+            let body = sof(precision, 48, 64, &vec![0x11; components]);
+            assert!(
+                probe_bytes(&jpeg_with_frame(marker, &body)).is_ok(),
+                "{marker:X}"
+            );
+        }
+        malformed(
+            &jpeg_with_frame(0xC0, &sof(8, 48, 64, &[])),
+            "0 colour components",
+        );
+        malformed(
+            &jpeg_with_frame(0xC0, &sof(8, 48, 64, &[0x11; 5])),
+            "5 colour components",
+        );
+        malformed(
+            &jpeg_with_frame(0xC0, &sof(12, 48, 64, &[0x11])),
+            "precision of 12",
+        );
+        malformed(
+            &jpeg_with_frame(0xC2, &sof(9, 48, 64, &[0x11])),
+            "precision of 9",
+        );
+        malformed(
+            &jpeg_with_frame(0xC0, &sof(8, 48, 64, &[0x01])),
+            "sampling factor of 0x1",
+        );
+        malformed(
+            &jpeg_with_frame(0xC0, &sof(8, 48, 64, &[0x51])),
+            "sampling factor of 5x1",
+        );
+        let mut table = sof(8, 48, 64, &[0x11]);
+        table[8] = 4;
+        malformed(&jpeg_with_frame(0xC0, &table), "quantisation table 4");
+        let mut short = sof(8, 48, 64, &[0x11, 0x11]);
+        short.truncate(10);
+        malformed(&jpeg_with_frame(0xC0, &short), "take 12");
+        malformed(&jpeg_with_frame(0xC0, &sof(8, 48, 0, &[0x11])), "0x48");
+    }
+
+    /// A PNG with the given IHDR fields, an IDAT and IEND.
+    fn png(width: u32, height: u32, fields: [u8; 5]) -> Vec<u8> {
+        let mut file = PNG_SIGNATURE.to_vec();
+        file.extend_from_slice(b"\0\0\0\x0DIHDR");
+        file.extend_from_slice(&width.to_be_bytes());
+        file.extend_from_slice(&height.to_be_bytes());
+        file.extend_from_slice(&fields);
+        file.extend_from_slice(&[0; 4]);
+        file.extend_from_slice(b"\0\0\0\x02IDAT\x78\x9C\0\0\0\0");
+        file.extend_from_slice(PNG_END);
+        file
+    }
+
+    #[test]
+    fn every_png_header_field_is_checked() {
+        for (depth, colour) in [(1, 0), (16, 0), (8, 2), (16, 2), (4, 3), (8, 4), (16, 6)] {
+            let info = probe_bytes(&png(30, 20, [depth, colour, 0, 0, 1])).unwrap();
+            assert_eq!((info.width, info.height), (30, 20));
+        }
+        malformed(&png(30, 20, [3, 0, 0, 0, 0]), "bit depth of 3");
+        malformed(
+            &png(30, 20, [4, 2, 0, 0, 0]),
+            "bit depth of 4 for colour type 2",
+        );
+        malformed(
+            &png(30, 20, [16, 3, 0, 0, 0]),
+            "bit depth of 16 for colour type 3",
+        );
+        malformed(&png(30, 20, [8, 5, 0, 0, 0]), "colour type 5");
+        malformed(&png(30, 20, [8, 2, 1, 0, 0]), "compression method 1");
+        malformed(&png(30, 20, [8, 2, 0, 1, 0]), "filter method 1");
+        malformed(&png(30, 20, [8, 2, 0, 0, 2]), "interlace method 2");
+        malformed(&png(0, 20, [8, 2, 0, 0, 0]), "0x20");
+        malformed(&png(1 << 31, 20, [8, 2, 0, 0, 0]), "size of 2147483648x20");
+        let mut not_first = png(30, 20, [8, 2, 0, 0, 0]);
+        not_first[12..16].copy_from_slice(b"gAMA");
+        malformed(&not_first, "IHDR");
+    }
+
+    #[test]
+    fn bmp_header_fields_are_checked() {
+        let with = |planes: u16, bits: u16, compression: u32| {
+            let mut file = bmp_header(54 + 24, 3, 2, bits);
+            file[26..28].copy_from_slice(&planes.to_le_bytes());
+            file[30..34].copy_from_slice(&compression.to_le_bytes());
+            file.extend(vec![0; 24]);
+            file
+        };
+        assert!(probe_bytes(&with(1, 24, 0)).is_ok());
+        assert!(probe_bytes(&with(1, 8, 1)).is_ok());
+        malformed(&with(2, 24, 0), "2 colour planes");
+        malformed(&with(1, 7, 0), "7 bits per pixel");
+        malformed(&with(1, 24, 1), "compression 1 with 24 bits");
+        malformed(&with(1, 24, 4), "compression 4");
+    }
+
+    #[test]
+    fn webp_signatures_are_checked() {
+        let riff = |chunk: &[u8; 4], payload: &[u8]| {
+            let mut bytes = b"RIFF".to_vec();
+            bytes.extend_from_slice(&((payload.len() + 12) as u32).to_le_bytes());
+            bytes.extend_from_slice(b"WEBP");
+            bytes.extend_from_slice(chunk);
+            bytes.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            bytes.extend_from_slice(payload);
+            bytes
+        };
+        let lossy = |tag: u8, start_code: [u8; 3]| {
+            let mut payload = vec![tag, 0, 0];
+            payload.extend_from_slice(&start_code);
+            payload.extend_from_slice(&400u16.to_le_bytes());
+            payload.extend_from_slice(&300u16.to_le_bytes());
+            payload.extend(vec![0; 20]);
+            riff(b"VP8 ", &payload)
+        };
+        assert!(probe_bytes(&lossy(0, [0x9D, 0x01, 0x2A])).is_ok());
+        malformed(&lossy(1, [0x9D, 0x01, 0x2A]), "not a key frame");
+        malformed(&lossy(0x0E, [0x9D, 0x01, 0x2A]), "VP8 version");
+        malformed(&lossy(0, [0x9D, 0x01, 0x2B]), "start code");
+        let lossless = |signature: u8, bits: u32| {
+            let mut payload = vec![signature];
+            payload.extend_from_slice(&bits.to_le_bytes());
+            payload.extend(vec![0; 20]);
+            riff(b"VP8L", &payload)
+        };
+        assert!(probe_bytes(&lossless(0x2F, 99 | (49 << 14))).is_ok());
+        malformed(&lossless(0x2E, 99), "signature");
+        malformed(&lossless(0x2F, 99 | (1 << 29)), "lossless version");
+    }
+
+    fn exif_block(orientation: u16) -> Vec<u8> {
+        let mut tiff = b"MM\0*\0\0\0\x08\0\x01".to_vec();
+        tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1]);
+        tiff.extend_from_slice(&orientation.to_be_bytes());
+        tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+        tiff
+    }
+
+    #[test]
+    fn exif_orientation_of_jpeg_png_and_webp() {
+        let mut app1 = b"Exif\0\0".to_vec();
+        app1.extend(exif_block(6));
+        let mut jpeg_file = vec![0xFF, 0xD8];
+        jpeg_file.extend(segment(0xE1, &app1));
+        jpeg_file.extend(jpeg(100)[2..].to_vec());
+        let info = probe_bytes(&jpeg_file).unwrap();
+        assert_eq!(info.exif_orientation, Some(6));
+        assert_eq!(info.readings(), [(640, 480), (480, 640)]);
+        assert_eq!(probe_bytes(&jpeg(100)).unwrap().exif_orientation, None);
+
+        let plain = png(30, 20, [8, 2, 0, 0, 0]);
+        let exif = exif_block(8);
+        let mut chunk = (exif.len() as u32).to_be_bytes().to_vec();
+        chunk.extend_from_slice(b"eXIf");
+        chunk.extend_from_slice(&exif);
+        chunk.extend_from_slice(&[0; 4]);
+        let ihdr_end = 8 + 8 + 13 + 4;
+        let with_exif = [&plain[..ihdr_end], &chunk, &plain[ihdr_end..]].concat();
+        assert_eq!(probe_bytes(&with_exif).unwrap().exif_orientation, Some(8));
+        // After the image data it does not count.
+        let idat_end = plain.len() - PNG_END.len();
+        let late = [&plain[..idat_end], &chunk, &plain[idat_end..]].concat();
+        assert_eq!(probe_bytes(&late).unwrap().exif_orientation, None);
+
+        // Extended WEBP: VP8X with the EXIF flag, an image chunk, then EXIF.
+        let mut body = b"WEBPVP8X".to_vec();
+        body.extend_from_slice(&10u32.to_le_bytes());
+        body.extend_from_slice(&[0x08, 0, 0, 0, 29, 0, 0, 19, 0, 0]);
+        body.extend_from_slice(b"VP8L");
+        body.extend_from_slice(&5001u32.to_le_bytes());
+        body.extend(vec![0; 5002]);
+        body.extend_from_slice(b"EXIF");
+        body.extend_from_slice(&(exif.len() as u32).to_le_bytes());
+        body.extend_from_slice(&exif);
+        let mut webp_file = b"RIFF".to_vec();
+        webp_file.extend_from_slice(&(body.len() as u32).to_le_bytes());
+        webp_file.extend(body);
+        let info = probe_bytes(&webp_file).unwrap();
+        assert_eq!(
+            (info.width, info.height, info.exif_orientation),
+            (30, 20, Some(8))
         );
     }
 

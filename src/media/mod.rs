@@ -7,6 +7,7 @@
 //! on plain files and on zip members inflated on the fly alike. They never panic and never
 //! allocate by a length read from the file without checking it against the file's size first.
 
+pub mod exif;
 pub mod ffmpeg;
 mod forward;
 pub mod image;
@@ -264,10 +265,25 @@ impl VideoInfo {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageInfo {
     pub format: ImageFormat,
+    /// Size as stored.
     pub width: u32,
     pub height: u32,
+    /// EXIF orientation (1–8: JPEG `APP1`, PNG `eXIf`, WebP `EXIF`), when the image has one.
+    pub exif_orientation: Option<u8>,
     /// Set when the file is visibly cut short (missing end marker, size field larger than file).
     pub truncated: Option<String>,
+}
+
+impl ImageInfo {
+    /// The sizes the image may be shown at: as stored, and turned when its EXIF orientation
+    /// turns it by 90° (whether the platform applies EXIF is undocumented, spec §8.12).
+    pub fn readings(&self) -> Vec<(u32, u32)> {
+        let mut readings = vec![(self.width, self.height)];
+        if self.exif_orientation.is_some_and(exif::swaps_sides) {
+            readings.push((self.height, self.width));
+        }
+        readings
+    }
 }
 
 /// Why a file could not be probed. Never a panic: every malformed input maps to one of these.
@@ -320,10 +336,11 @@ pub enum MediaInfo {
 }
 
 impl MediaInfo {
-    /// Displayed width and height.
+    /// Displayed width and height: for a clip, its pixel aspect and rotation applied; for an
+    /// image, as stored (see [`ImageInfo::readings`] for its EXIF reading).
     pub fn dimensions(&self) -> (u32, u32) {
         match self {
-            MediaInfo::Video(v) => (v.width, v.height),
+            MediaInfo::Video(v) => (v.display_width, v.display_height),
             MediaInfo::Image(i) => (i.width, i.height),
         }
     }

@@ -176,6 +176,96 @@ pub const ROTATED: Rule = Rule {
     fix: "Bake the rotation in (ffmpeg re-encodes with rotation applied by default).",
 };
 
+pub const TIMING_DAMAGED: Rule = Rule {
+    code: "M019",
+    name: "timing-damaged",
+    severity: Warning,
+    summary: "A clip's timing makes no sense: a zero timescale, a sample longer than the whole \
+              track, sample tables that disagree with each other or with the track header, \
+              zero-length samples, an edit list that presents nothing or that players read \
+              differently.",
+    why: "The duration the platform measures (and bills) and the frames it trains on depend on \
+          this timing; damaged timing makes both unpredictable.",
+    fix: "Remux the clip so that its timing is rewritten (ffmpeg -i in.mp4 -c copy out.mp4), or \
+          re-encode it (`wanft pack --fix`).",
+};
+
+pub const ENCRYPTED: Rule = Rule {
+    code: "M020",
+    name: "encrypted-track",
+    severity: Error,
+    summary: "A clip's video track is encrypted (`encv`, DRM).",
+    why: "The platform has no key to decrypt it: the clip cannot be decoded.",
+    fix: "Use an unprotected copy of the clip.",
+};
+
+pub const CODEC_CONFIG: Rule = Rule {
+    code: "M021",
+    name: "codec-config-invalid",
+    severity: Error,
+    summary: "A clip's decoder configuration (`avcC` for H.264, `hvcC` for H.265) does not parse.",
+    why: "A decoder cannot start without the parameter sets this record carries.",
+    fix: "Re-export the clip from its source, or re-encode it (`wanft pack --fix`).",
+};
+
+pub const CONTAINER_DURATION: Rule = Rule {
+    code: "M022",
+    name: "container-duration-differs",
+    severity: Warning,
+    summary: "A clip's container lasts more than half a second longer or shorter than its video \
+              stream (audio longer than the video, a timestamp offset).",
+    why: "Undocumented which one the platform bills; wanft bills the video stream's duration \
+          (spec §8.12) and shows both.",
+    fix: "Cut the other tracks to the video (ffmpeg -i in.mp4 -map 0:v -c copy out.mp4, or \
+          -shortest when encoding).",
+};
+
+pub const EXIF_ROTATED: Rule = Rule {
+    code: "M023",
+    name: "exif-rotated-image",
+    severity: Warning,
+    summary: "An image's EXIF orientation turns it by 90° (phone photos).",
+    why: "Undocumented whether the platform applies EXIF orientation: the frame may reach \
+          training turned relative to how viewers show it. Aspect checks consider both readings.",
+    fix: "Bake the orientation into the pixels (ffmpeg -i in.jpg out.png applies it and drops \
+          the tag).",
+};
+
+pub const EDIT_LIST_GAP: Rule = Rule {
+    code: "M024",
+    name: "edit-list-gap",
+    severity: Warning,
+    summary: "A clip starts with an empty edit: nothing is shown for its first tenth of a second \
+              or more.",
+    why: "Players show black or the first frame for that time, and the stream starts late \
+          against the container: tools disagree on the clip's duration, and the first frame the \
+          platform pairs with the prompt may not be the one expected.",
+    fix: "Remux without the offset (ffmpeg -i in.mp4 -c copy out.mp4 rewrites the edit list), or \
+          re-encode (`wanft pack --fix`).",
+};
+
+pub const VARIABLE_FRAME_RATE: Rule = Rule {
+    code: "M025",
+    name: "variable-frame-rate",
+    severity: Info,
+    summary: "A clip has a variable frame rate (its frames last different times).",
+    why: "Undocumented: the platform resamples clips to the model's frame rate; uneven frame \
+          times can make motion uneven.",
+    fix: "Nothing is required; for even motion re-encode at a constant rate (ffmpeg -i in.mp4 \
+          -fps_mode cfr -r 30 out.mp4).",
+};
+
+pub const DEEP_DISAGREES: Rule = Rule {
+    code: "M026",
+    name: "deep-timing-disagrees",
+    severity: Warning,
+    summary: "With --deep: the frames ffmpeg decodes, or their time span, disagree with what the \
+              headers say.",
+    why: "The headers are what the duration rules and the bill are computed from; when the \
+          decode differs, one of them is wrong about what the platform will see.",
+    fix: "Re-encode the clip (`wanft pack --fix`) so that headers and content agree.",
+};
+
 pub const RULES: &[&Rule] = &[
     &IMAGE_FORMAT,
     &EXTENSION_CONTENT_MISMATCH,
@@ -195,13 +285,22 @@ pub const RULES: &[&Rule] = &[
     &DECODE_ERROR,
     &LONGER_THAN_OUTPUT,
     &ROTATED,
+    &TIMING_DAMAGED,
+    &ENCRYPTED,
+    &CODEC_CONFIG,
+    &CONTAINER_DURATION,
+    &EXIF_ROTATED,
+    &EDIT_LIST_GAP,
+    &VARIABLE_FRAME_RATE,
+    &DEEP_DISAGREES,
 ];
 
 use std::collections::BTreeMap;
 
 use crate::check::Context;
 use crate::dataset::PathField;
-use crate::media::{Expect, ImageInfo, MediaError, MediaInfo, VideoInfo};
+use crate::media::ffmpeg::FrameTiming;
+use crate::media::{Expect, ImageInfo, MediaError, MediaInfo, VideoInfo, exif};
 use crate::models;
 use crate::rules::paths::extension;
 use crate::rules::{Finding, Findings, Location};
@@ -233,7 +332,8 @@ pub fn check(cx: &Context, findings: &mut Findings) {
             (Ok(MediaInfo::Image(img)), Expect::Image) => check_image(name, img, at, findings),
             (Ok(MediaInfo::Video(v)), Expect::Video) => {
                 check_video(cx, name, v, at, findings);
-                if u64::from(v.width) * u64::from(v.height) > max_pixels {
+                // Pixel counts are what the decoder hands the trainer: the coded size (§8.12).
+                if u64::from(v.coded_width) * u64::from(v.coded_height) > max_pixels {
                     over_max_pixels.push(name.as_str());
                 }
                 if v.duration_s.is_some_and(|d| d > OUTPUT_SECONDS) {
@@ -354,6 +454,21 @@ fn check_image(name: &str, img: &ImageInfo, at: Location, findings: &mut Finding
             format!("truncated: {why}"),
         ));
     }
+    if let Some(orientation) = img.exif_orientation.filter(|&o| exif::swaps_sides(o)) {
+        findings.push(Finding::new(
+            &EXIF_ROTATED,
+            at.clone(),
+            format!(
+                "its EXIF orientation ({orientation}) says it is shown {}: stored {}×{}, shown \
+                 {}×{} by viewers that apply it",
+                exif::describe(orientation),
+                img.width,
+                img.height,
+                img.height,
+                img.width
+            ),
+        ));
+    }
     check_dimensions(img.width, img.height, "image", at, findings);
 }
 
@@ -383,7 +498,7 @@ fn check_video(cx: &Context, name: &str, v: &VideoInfo, at: Location, findings: 
             format!("truncated: {why}"),
         ));
     }
-    check_dimensions(v.width, v.height, "clip", at.clone(), findings);
+    check_dimensions(v.coded_width, v.coded_height, "clip", at.clone(), findings);
     if v.rotation != 0 {
         findings.push(Finding::new(
             &ROTATED,
@@ -428,8 +543,121 @@ fn check_video(cx: &Context, name: &str, v: &VideoInfo, at: Location, findings: 
     if v.duration_s.is_some() && v.fps.is_none() {
         findings.push(Finding::new(
             &FPS_UNKNOWN,
-            at,
+            at.clone(),
             "the frame rate cannot be determined from the headers",
+        ));
+    }
+    check_video_integrity(v, at, findings);
+}
+
+/// `--deep`: what the decoded frames say against the headers (M026, and M025 when only the
+/// decode shows a variable frame rate).
+pub fn deep_timing(name: &str, v: &VideoInfo, decoded: &FrameTiming) -> Vec<Finding> {
+    let at = Location::file(name);
+    let mut found = Vec::new();
+    let mut disagreements = Vec::new();
+    if let Some(frames) = v.frame_count.filter(|&f| f != decoded.count) {
+        disagreements.push(format!(
+            "the headers present {frames} frames, ffmpeg decodes {}",
+            decoded.count
+        ));
+    }
+    // Edits may end mid-frame and writers round: a few frames of slack, at least a quarter second.
+    let frame = v.fps.map_or(0.05, |fps| 1.0 / fps);
+    let slack = (3.0 * frame).max(0.25);
+    if let Some(duration) = v.duration_s {
+        // With a leading empty edit, tools differ on whether the gap counts (M024 says so).
+        let gap = v.leading_gap_s.unwrap_or(0.0);
+        let near = |seconds: f64| (seconds - decoded.span_s).abs() <= slack;
+        if !near(duration) && !near(duration - gap) {
+            disagreements.push(format!(
+                "the headers give {duration:.2} s, the decoded frames span {:.2} s",
+                decoded.span_s
+            ));
+        }
+    }
+    if !disagreements.is_empty() {
+        found.push(Finding::new(
+            &DEEP_DISAGREES,
+            at.clone(),
+            format!(
+                "{}; billed as {:.2} s",
+                disagreements.join("; "),
+                v.duration_s.unwrap_or(0.0)
+            ),
+        ));
+    }
+    if decoded.variable_rate() && !v.variable_frame_rate {
+        found.push(Finding::new(
+            &VARIABLE_FRAME_RATE,
+            at,
+            format!(
+                "variable frame rate: decoded frames come {:.1} to {:.1} ms apart",
+                decoded.shortest_interval_s.unwrap_or(0.0) * 1000.0,
+                decoded.longest_interval_s.unwrap_or(0.0) * 1000.0
+            ),
+        ));
+    }
+    found
+}
+
+/// Longest leading empty edit that is not worth a warning (writers leave a few milliseconds
+/// when audio starts first).
+const GAP_TOLERANCE_S: f64 = 0.1;
+
+/// The container may differ from the video stream by this much before it is worth saying.
+const CONTAINER_TOLERANCE_S: f64 = 0.5;
+
+/// Timing damage, encryption, decoder configuration, and what the timing means for the bill.
+fn check_video_integrity(v: &VideoInfo, at: Location, findings: &mut Findings) {
+    for problem in &v.timing_problems {
+        findings.push(Finding::new(&TIMING_DAMAGED, at.clone(), problem.clone()));
+    }
+    if v.encrypted {
+        findings.push(Finding::new(
+            &ENCRYPTED,
+            at.clone(),
+            format!(
+                "the video track is encrypted ({} inside 'encv'); the platform cannot decode it",
+                v.codec_name()
+            ),
+        ));
+    }
+    if let Some(problem) = &v.codec_config_problem {
+        findings.push(Finding::new(&CODEC_CONFIG, at.clone(), problem.clone()));
+    }
+    if let Some(gap) = v.leading_gap_s.filter(|&gap| gap >= GAP_TOLERANCE_S) {
+        findings.push(Finding::new(
+            &EDIT_LIST_GAP,
+            at.clone(),
+            format!(
+                "the first {gap:.2} s show no picture (an empty edit before the first frame); \
+                 the video stream is measured at {:.2} s",
+                v.duration_s.unwrap_or(0.0)
+            ),
+        ));
+    }
+    if let (Some(video), Some(container)) = (v.duration_s, v.container_duration_s)
+        && (container - video).abs() > CONTAINER_TOLERANCE_S
+    {
+        findings.push(Finding::new(
+            &CONTAINER_DURATION,
+            at.clone(),
+            format!(
+                "the container lasts {container:.2} s but the video stream {video:.2} s; \
+                 billed as {video:.2} s (the video stream's), which the platform does not \
+                 document"
+            ),
+        ));
+    }
+    if v.variable_frame_rate {
+        findings.push(Finding::new(
+            &VARIABLE_FRAME_RATE,
+            at,
+            match v.fps {
+                Some(fps) => format!("variable frame rate, {fps:.2} fps on average"),
+                None => "variable frame rate".to_string(),
+            },
         ));
     }
 }
@@ -453,34 +681,51 @@ fn check_dimensions(w: u32, h: u32, what: &str, at: Location, findings: &mut Fin
     }
 }
 
-/// M012: a first or last frame shaped differently from its clip.
+/// M012: a first or last frame shaped differently from its clip. A clip is measured as displayed
+/// (pixel aspect and rotation applied); an image as stored and, when its EXIF orientation turns
+/// it by 90°, turned too: it is reported only when no reading matches.
 fn check_aspect_ratios(cx: &Context, findings: &mut Findings) {
-    let dims = |entry: Option<&str>| -> Option<(u32, u32)> {
-        match cx.media_of(entry?)? {
-            Ok(info) => Some(info.dimensions()).filter(|&(w, h)| w > 0 && h > 0),
-            Err(_) => None,
-        }
+    let readings = |entry: Option<&str>| -> Vec<(u32, u32)> {
+        let readings = match cx.media_of(entry.unwrap_or_default()) {
+            Some(Ok(MediaInfo::Image(image))) => image.readings(),
+            Some(Ok(info)) => vec![info.dimensions()],
+            _ => Vec::new(),
+        };
+        readings
+            .into_iter()
+            .filter(|&(w, h)| w > 0 && h > 0)
+            .collect()
     };
     for (i, sample) in cx.dataset.samples.iter().enumerate() {
-        let Some((vw, vh)) = dims(cx.references.entry_for(i, PathField::Video)) else {
+        let Some(&(vw, vh)) = readings(cx.references.entry_for(i, PathField::Video)).first() else {
             continue;
         };
         let clip_ratio = f64::from(vw) / f64::from(vh);
+        let differs = |&(w, h): &(u32, u32)| {
+            let ratio = f64::from(w) / f64::from(h);
+            (ratio - clip_ratio).abs() / clip_ratio > ASPECT_TOLERANCE
+        };
         for field in [PathField::FirstFrame, PathField::LastFrame] {
-            let Some((iw, ih)) = dims(cx.references.entry_for(i, field)) else {
+            let frame = readings(cx.references.entry_for(i, field));
+            if frame.is_empty() || !frame.iter().all(differs) {
                 continue;
-            };
-            let ratio = f64::from(iw) / f64::from(ih);
-            if (ratio - clip_ratio).abs() / clip_ratio > ASPECT_TOLERANCE {
-                findings.push(Finding::new(
-                    &ASPECT_MISMATCH,
-                    cx.dataset.location_of(sample),
-                    format!(
-                        "{} is {iw}×{ih} (ratio {ratio:.3}) but its clip is {vw}×{vh} (ratio {clip_ratio:.3})",
-                        field.key()
-                    ),
-                ));
             }
+            let (iw, ih) = frame[0];
+            let ratio = f64::from(iw) / f64::from(ih);
+            let turned = if frame.len() > 1 {
+                " (turned by its EXIF orientation, it does not match either)"
+            } else {
+                ""
+            };
+            findings.push(Finding::new(
+                &ASPECT_MISMATCH,
+                cx.dataset.location_of(sample),
+                format!(
+                    "{} is {iw}×{ih} (ratio {ratio:.3}){turned} but its clip is displayed \
+                     {vw}×{vh} (ratio {clip_ratio:.3})",
+                    field.key()
+                ),
+            ));
         }
     }
 }

@@ -10,7 +10,9 @@
 //! | `T` | prompts | [`prompts`] |
 //! | `S` | sample counts and sizes | [`size`] |
 //! | `H` | hyper-parameters | [`hyper`] |
+//! | `Z` | zip archive structure | [`archive`] |
 
+pub mod archive;
 pub mod baseline;
 mod finding;
 pub mod hyper;
@@ -33,6 +35,7 @@ pub fn all() -> Vec<&'static Rule> {
         .chain(prompts::RULES)
         .chain(size::RULES)
         .chain(hyper::RULES)
+        .chain(archive::RULES)
         .copied()
         .collect();
     rules.sort_by_key(|r| (family_rank(r.code), r.code));
@@ -40,7 +43,7 @@ pub fn all() -> Vec<&'static Rule> {
 }
 
 fn family_rank(code: &str) -> usize {
-    "JPMTSH".find(&code[..1]).unwrap_or(usize::MAX)
+    "JPMTSHZ".find(&code[..1]).unwrap_or(usize::MAX)
 }
 
 /// The rule reference as Markdown (`docs/rules.md` is this text; a test keeps them equal).
@@ -60,6 +63,7 @@ pub fn markdown() -> String {
         ('T', "Prompts"),
         ('S', "Sample counts and sizes"),
         ('H', "Hyper-parameters (`wanft plan`, `wanft jobs create`)"),
+        ('Z', "Zip archive structure"),
     ];
     let rules = all();
     for (prefix, title) in families {

@@ -2,6 +2,8 @@
 //! edited, and checked both as a folder and as a zip.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod raw_zip;
+
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};

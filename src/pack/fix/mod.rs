@@ -604,6 +604,7 @@ mod tests {
                 format,
                 width,
                 height,
+                exif_orientation: None,
                 truncated: None,
             })),
         }
