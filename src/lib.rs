@@ -18,6 +18,7 @@ pub mod config;
 pub mod dataset;
 pub mod emulator;
 pub mod hyper;
+pub mod lock;
 pub mod media;
 pub mod models;
 pub mod pack;

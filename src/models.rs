@@ -120,6 +120,19 @@ pub enum ModelTasks {
     Selectable,
 }
 
+/// How a generation call hands the frames to a deployment of the model (spec §6.18, §6.19,
+/// §8.9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GenerationProtocol {
+    /// `input.img_url` on `video-generation/video-synthesis` (first frame);
+    /// `input.first_frame_url` + `last_frame_url` on `image2video/video-synthesis` (key frames).
+    FrameUrls,
+    /// `input.media[]` of `{type, url}` items (`first_frame`, `last_frame`) on
+    /// `video-generation/video-synthesis`, for first-frame and key-frame deployments alike.
+    Media,
+}
+
 /// Price of 1,000 training tokens in one region.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Price {
@@ -176,6 +189,8 @@ pub struct ModelProfile {
     /// LoRA deployments' limits are undocumented and assumed to be the same.
     pub video_submits_per_second: u32,
     pub concurrent_video_tasks: u32,
+    /// The request shape its deployments take.
+    pub generation_protocol: GenerationProtocol,
 }
 
 impl ModelProfile {
@@ -246,6 +261,7 @@ pub static MODELS: &[ModelProfile] = &[
         max_input_image_bytes: 20 * MIB,
         video_submits_per_second: 5,
         concurrent_video_tasks: 5,
+        generation_protocol: GenerationProtocol::FrameUrls,
     },
     ModelProfile {
         name: "wan2.5-i2v-preview",
@@ -263,6 +279,7 @@ pub static MODELS: &[ModelProfile] = &[
         max_input_image_bytes: 20 * MIB,
         video_submits_per_second: 5,
         concurrent_video_tasks: 5,
+        generation_protocol: GenerationProtocol::FrameUrls,
     },
     ModelProfile {
         name: "wan2.2-i2v-flash",
@@ -281,6 +298,7 @@ pub static MODELS: &[ModelProfile] = &[
         // Documented for Beijing; Singapore does not list them.
         video_submits_per_second: 2,
         concurrent_video_tasks: 2,
+        generation_protocol: GenerationProtocol::FrameUrls,
     },
     ModelProfile {
         name: "wan2.2-kf2v-flash",
@@ -299,6 +317,7 @@ pub static MODELS: &[ModelProfile] = &[
         // Documented for Beijing; Singapore does not list them.
         video_submits_per_second: 2,
         concurrent_video_tasks: 2,
+        generation_protocol: GenerationProtocol::FrameUrls,
     },
     ModelProfile {
         name: "wan2.7-i2v",
@@ -318,6 +337,7 @@ pub static MODELS: &[ModelProfile] = &[
         max_input_image_bytes: 10 * MIB,
         video_submits_per_second: 5,
         concurrent_video_tasks: 5,
+        generation_protocol: GenerationProtocol::Media,
     },
 ];
 

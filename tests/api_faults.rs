@@ -220,6 +220,8 @@ fn job_for(file_id: String) -> NewJob {
             eval_epochs: Some(20),
             ..HyperParams::default()
         },
+        job_name: None,
+        model_name: None,
     }
 }
 
@@ -241,10 +243,10 @@ fn deployment_of(model_name: &str) -> NewDeployment {
     NewDeployment {
         model_name: model_name.to_owned(),
         capacity: 1,
-        aigc_config: AigcConfig {
+        aigc_config: Some(AigcConfig {
             use_input_prompt: true,
             ..AigcConfig::default()
-        },
+        }),
     }
 }
 

@@ -67,6 +67,8 @@ async fn lifecycle(region: Region) {
             eval_epochs: Some(20),
             ..HyperParams::default()
         },
+        job_name: None,
+        model_name: None,
     };
     let job = jobs::create_job(&client, &new_job).await.unwrap();
     assert_eq!(job.status, JobStatus::Pending);
@@ -162,10 +164,10 @@ async fn lifecycle(region: Region) {
     let new_deployment = NewDeployment {
         model_name: exported_model.clone(),
         capacity: 1,
-        aigc_config: AigcConfig {
+        aigc_config: Some(AigcConfig {
             use_input_prompt: true,
             ..AigcConfig::default()
-        },
+        }),
     };
     let deployment = deployments::create_deployment(&client, &new_deployment)
         .await
@@ -292,6 +294,8 @@ async fn key_frame_generation_uses_its_own_endpoint() {
             training_file_ids: vec![training],
             validation_file_ids: vec![],
             hyper_parameters: HyperParams::default(),
+            job_name: None,
+            model_name: None,
         },
     )
     .await
@@ -304,11 +308,11 @@ async fn key_frame_generation_uses_its_own_endpoint() {
         &NewDeployment {
             model_name: job.finetuned_output.clone().unwrap(),
             capacity: 1,
-            aigc_config: AigcConfig {
+            aigc_config: Some(AigcConfig {
                 use_input_prompt: false,
                 prompt: Some("describe the subject".into()),
                 lora_prompt_default: Some("the subject starts the s86b5p transformation".into()),
-            },
+            }),
         },
     )
     .await

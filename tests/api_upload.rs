@@ -153,3 +153,51 @@ async fn without_a_ledger_every_upload_is_sent() {
     }
     assert_eq!(emu.file_count().await, 2);
 }
+
+#[tokio::test]
+async fn a_pack_manifest_of_another_zip_is_not_trusted() {
+    let emu = start(config()).await;
+    let client = emu.client(Region::CnBeijing);
+    let dir = tempfile::tempdir().unwrap();
+    let (mut ledger, _) = Ledger::open(&dir.path().join("uploads.json"));
+    let packed = dir.path().join("packed.zip");
+    let cancel = AtomicBool::new(false);
+    let options = PackOptions {
+        check: CheckOptions::new(models::find(models::DEFAULT_MODEL).unwrap()),
+        fix: None,
+        cancel: &cancel,
+    };
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/i2v-train");
+    pack::prepare(&example, &options)
+        .and_then(|p| p.write(&packed, &options))
+        .expect("pack");
+    let first = upload(&client, &packed, &mut ledger, false).await;
+
+    // Another zip of the same size under the manifest (a byte of a clip changed), older than
+    // the manifest, as a race between two packs could leave it.
+    let mut bytes = std::fs::read(&packed).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xFF;
+    std::fs::write(&packed, &bytes).unwrap();
+    let manifest_time = std::fs::metadata(wanft::pack::manifest::path_for(&packed))
+        .unwrap()
+        .modified()
+        .unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(&packed)
+        .unwrap()
+        .set_modified(manifest_time - Duration::from_secs(5))
+        .unwrap();
+
+    let report = upload(&client, &packed, &mut ledger, false).await;
+    assert!(!report.reused, "the other zip's upload must not be reused");
+    assert_ne!(report.id, first.id);
+    assert_eq!(report.sha256, sha256_of(&packed));
+    assert!(
+        report.notes.iter().any(|n| n.contains("does not describe")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(emu.file_count().await, 2);
+}

@@ -68,6 +68,36 @@ fn j002_manifest_nested() {
     let found = fx.expect("J002");
     // Paths still resolve inside the wrapping folder: no missing files.
     assert!(!codes(&found).contains(&"P001"), "{found:#?}");
+    // One wrapping folder is a warning since 2026 (spec §8.8): the dataset passes.
+    let report = fx.check_with(&fx.zip(), &fx.options());
+    assert_eq!(report.summary.errors, 0, "{found:#?}");
+    assert!(!codes(&found).contains(&"J022"));
+}
+
+#[test]
+fn j022_manifest_nested_deep() {
+    // Two folders down.
+    let fx = Fixture::i2v();
+    let names: Vec<String> = std::fs::read_dir(&fx.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    for n in &names {
+        fx.rename(n, &format!("a/b/{n}"));
+    }
+    let found = fx.expect("J022");
+    assert!(!codes(&found).contains(&"J002"), "{found:#?}");
+    // Two wrapped datasets side by side.
+    let fx = Fixture::i2v();
+    for n in &names {
+        fx.rename(n, &format!("one/{n}"));
+    }
+    fx.write("two/data.jsonl", fx.read("one/data.jsonl"));
+    let found = fx.expect("J022");
+    assert!(
+        found.iter().any(|f| f.3.contains("2 data.jsonl files")),
+        "{found:#?}"
+    );
 }
 
 #[test]

@@ -217,3 +217,189 @@ fn checkpoints_show_identity_and_expiry_and_warn_before_it() {
     let (_, stderr) = cli.run(cli.wanft(REGION, &["checkpoints", "list", &job_id]), 0);
     assert!(stderr.contains("it can no longer be exported"), "{stderr}");
 }
+
+/// Two `jobs create` at once, both answers lost: each finds its own job by the unique
+/// `job_name` it sent (spec §8.5), so they report two distinct jobs, and two exist.
+#[test]
+fn concurrent_creates_with_lost_answers_report_distinct_jobs() {
+    let cli = Cli::start(frozen_clock());
+    let file_id = upload_example(&cli);
+    cli.faults(json!({ "lose_next_create": 2 }));
+    let create = || {
+        let cmd = cli.wanft(
+            REGION,
+            &[
+                "jobs",
+                "create",
+                "--training",
+                &file_id,
+                "--n-epochs",
+                "100",
+                "--eval-epochs",
+                "20",
+                "--format",
+                "json",
+            ],
+        );
+        let (stdout, stderr) = cli.run(cmd, 0);
+        assert!(stderr.contains("not sent again"), "{stderr}");
+        let doc: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+        doc["job"]["job_id"].as_str().unwrap().to_owned()
+    };
+    let ids: Vec<String> = std::thread::scope(|scope| {
+        let a = scope.spawn(create);
+        let b = scope.spawn(create);
+        [a, b].map(|t| t.join().expect("create ran")).to_vec()
+    });
+    assert_ne!(ids[0], ids[1], "each reports its own job");
+    assert_eq!(cli.job_count(), 2);
+}
+
+/// A wan2.7 key-frame deployment generates with `input.media[]` (spec §8.9), and local frames
+/// travel as temporary uploads: the emulator resolved both `oss://` objects for the task.
+#[test]
+fn a_wan27_kf2v_deployment_generates_from_local_frames_via_oss() {
+    let cli = Cli::start(frozen_clock());
+    let zip = cli.example_zip("kf2v-train");
+    let (stdout, _) = cli.run(
+        cli.wanft(
+            REGION,
+            &["upload", zip.to_str().unwrap(), "--model", "wan2.7-i2v"],
+        ),
+        0,
+    );
+    let file_id = stdout.trim().to_owned();
+    let created = cli.json(cli.wanft(
+        REGION,
+        &[
+            "jobs",
+            "create",
+            "--training",
+            &file_id,
+            "--model",
+            "wan2.7-i2v",
+            "--task-type",
+            "kf2v",
+            "--n-epochs",
+            "10",
+            "--eval-epochs",
+            "5",
+        ],
+    ));
+    let job_id = created["job"]["job_id"].as_str().unwrap().to_owned();
+    cli.advance(3600.0);
+    let model = format!("wan2.7-i2v-{job_id}");
+    let (_, stderr) = cli.run(cli.wanft(REGION, &["deploy", "create", &model]), 0);
+    assert!(stderr.contains("no aigc_config"), "{stderr}");
+    cli.advance(600.0);
+
+    let frames = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/kf2v-train/image");
+    let first = frames.join("clip01_first.jpg");
+    let last = frames.join("clip02_first.jpg");
+    let generated = cli.json(cli.wanft(
+        REGION,
+        &[
+            "generate",
+            "--model",
+            &model,
+            "--image",
+            first.to_str().unwrap(),
+            "--last-frame",
+            last.to_str().unwrap(),
+        ],
+    ));
+    let task_id = generated["task"]["task_id"].as_str().unwrap().to_owned();
+    let objects = cli.raw_get("/__emulator/oss")["objects"].clone();
+    let objects = objects.as_array().unwrap();
+    assert_eq!(objects.len(), 2, "{objects:?}");
+    for object in objects {
+        assert!(
+            object["url"]
+                .as_str()
+                .unwrap()
+                .starts_with("oss://dashscope-instant/")
+        );
+        assert_eq!(object["resolved_by"], json!([task_id.as_str()]));
+    }
+    cli.advance(60.0);
+    let (stdout, _) = cli.run(cli.wanft(REGION, &["tasks", "get", &task_id]), 0);
+    assert!(stdout.contains("SUCCEEDED"), "{stdout}");
+
+    // data: stays available as the fallback.
+    cli.run(
+        cli.wanft(
+            REGION,
+            &[
+                "generate",
+                "--model",
+                &model,
+                "--image",
+                first.to_str().unwrap(),
+                "--inline-images",
+            ],
+        ),
+        0,
+    );
+    let objects = cli.raw_get("/__emulator/oss")["objects"].clone();
+    assert_eq!(objects.as_array().unwrap().len(), 2, "nothing new uploaded");
+}
+
+/// One wrapping folder (spec §8.8): `check` warns (J002), `upload` sends the zip as it is, and
+/// the emulator trains on it; two levels stay an error.
+#[test]
+fn a_zip_with_one_wrapping_folder_checks_with_a_warning_uploads_and_trains() {
+    let cli = Cli::start(frozen_clock());
+    let wrapped = cli.work.path().join("wrapped");
+    let inner = wrapped.join("effect-dataset");
+    std::fs::create_dir_all(&inner).unwrap();
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/i2v-train");
+    for entry in std::fs::read_dir(&example).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), inner.join(entry.file_name())).unwrap();
+    }
+    let zip = cli.work.path().join("wrapped.zip");
+    cli_api_support::common::zip_dir(&wrapped, &zip);
+    let zip = zip.to_str().unwrap();
+
+    let (stdout, _) = cli.run(cli.bare(&["check", zip]), 0);
+    assert!(stdout.contains("J002"), "{stdout}");
+    assert!(stdout.contains("warning"), "{stdout}");
+    let (stdout, _) = cli.run(cli.wanft(REGION, &["upload", zip]), 0);
+    let file_id = stdout.trim().to_owned();
+    let created = cli.json(cli.wanft(
+        REGION,
+        &[
+            "jobs",
+            "create",
+            "--training",
+            &file_id,
+            "--n-epochs",
+            "100",
+            "--eval-epochs",
+            "20",
+        ],
+    ));
+    let job_id = created["job"]["job_id"].as_str().unwrap().to_owned();
+    cli.advance(3600.0);
+    let job = cli.json(cli.wanft(REGION, &["jobs", "get", &job_id]));
+    assert_eq!(job["job"]["status"], "SUCCEEDED", "{job}");
+    assert!(job["job"]["usage"].as_u64().unwrap() > 0);
+
+    // pack still writes it flat.
+    let out = cli.work.path().join("flat.zip");
+    cli.run(
+        cli.bare(&["pack", inner.to_str().unwrap(), "-o", out.to_str().unwrap()]),
+        0,
+    );
+    let (stdout, _) = cli.run(cli.bare(&["check", out.to_str().unwrap()]), 0);
+    assert!(!stdout.contains("J002"), "{stdout}");
+
+    // Two levels down stay an error.
+    let deeper = cli.work.path().join("deeper");
+    std::fs::create_dir_all(&deeper).unwrap();
+    std::fs::rename(&wrapped, deeper.join("outer")).unwrap();
+    let deep_zip = cli.work.path().join("deep.zip");
+    cli_api_support::common::zip_dir(&deeper, &deep_zip);
+    let (stdout, _) = cli.run(cli.bare(&["check", deep_zip.to_str().unwrap()]), 1);
+    assert!(stdout.contains("J022"), "{stdout}");
+}

@@ -317,3 +317,65 @@ fn configured_validation_prompts_are_held_to_the_training_effect() {
         .stdout(predicate::str::contains("warning[T004]"))
         .stdout(predicate::str::contains("the training set's prompts"));
 }
+
+#[test]
+fn json_media_entries_carry_coded_and_display_sizes() {
+    // clip01, remuxed with square pixels stretched 4:3 and turned 90°: coded 320×240,
+    // displayed 240×427; its first frame gains an EXIF orientation.
+    let fx = Fixture::i2v();
+    common::ffmpeg(&[
+        "-i",
+        fx.path("clip01.mp4").to_str().unwrap(),
+        "-c",
+        "copy",
+        "-aspect",
+        "16:9",
+        "-metadata:s:v:0",
+        "rotate=270",
+        fx.path("turned.mp4").to_str().unwrap(),
+    ]);
+    fx.remove("clip01.mp4");
+    fx.set_field(0, "video_path", "turned.mp4");
+    let out = wanft()
+        .args(["check", fx.root.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).expect("stdout is one JSON document");
+    let media = doc["media"].as_array().unwrap();
+    let clip = media.iter().find(|m| m["path"] == "turned.mp4").unwrap();
+    assert_eq!(
+        (clip["coded_width"].as_u64(), clip["coded_height"].as_u64()),
+        (Some(320), Some(240))
+    );
+    assert_eq!(clip["rotation"], 90);
+    assert_eq!(clip["pixel_aspect"], serde_json::json!([4, 3]));
+    assert_eq!(
+        (
+            clip["display_width"].as_u64(),
+            clip["display_height"].as_u64()
+        ),
+        (Some(240), Some(427))
+    );
+    for key in [
+        "duration_s",
+        "frame_count",
+        "sample_count",
+        "media_duration_s",
+        "container_duration_s",
+    ] {
+        assert!(clip[key].is_number(), "{key}: {clip}");
+    }
+    let image = media.iter().find(|m| m["kind"] == "image").unwrap();
+    assert!(
+        image.as_object().unwrap().contains_key("exif_orientation"),
+        "{image}"
+    );
+    // The aspect rule compares the display size: 240×427 against a 320×240 first frame.
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["rule"] == "M012" && f["message"].as_str().unwrap().contains("240×427")),
+        "{findings:#?}"
+    );
+}

@@ -504,17 +504,24 @@ async fn create_time_checks_answer_invalid_parameter() {
         ),
         (
             with("training_datasets", json!([])),
-            "training_datasets is not supported",
+            "training_datasets is not supported: dataset sources",
         ),
         (
-            with("validation_datasets", json!([])),
-            "validation_datasets is not supported",
+            with(
+                "validation_datasets",
+                json!([{ "data_source_type": "oss_mount", "path": "oss://b/d/" }]),
+            ),
+            "OSS-mounted datasets (data_source_type oss_mount) are not supported here. Upload",
         ),
-        (with("job_name", json!("mine")), "job_name is not supported"),
         (
-            with("model_name", json!("mine")),
-            "model_name is not supported",
+            with("job_name", json!(" ")),
+            "job_name must be a non-empty string",
         ),
+        (
+            with("model_name", json!("m".repeat(257))),
+            "model_name must be a non-empty string",
+        ),
+        (with("job_name", json!(7)), "job_name must be a string"),
         (
             json!({ "training_file_ids": [file_id], "training_type": "efficient_sft" }),
             "Missing required parameter: model",
@@ -560,6 +567,22 @@ async fn create_time_checks_answer_invalid_parameter() {
         .await;
     assert_eq!(job["hyper_parameters"]["task_type"], "kf2v");
     assert_eq!(job["hyper_parameters"]["batch_size"], 1);
+
+    // Since 2026 (spec §8.5): training_type may be left out, job_name and model_name are kept.
+    let job = h
+        .create_job(json!({
+            "model": "wan2.5-i2v-preview",
+            "training_file_ids": [file_id],
+            "job_name": "wanft-nightly-7",
+            "model_name": "bubbles-v1",
+        }))
+        .await;
+    assert_eq!(job["training_type"], "efficient_sft");
+    assert_eq!(job["job_name"], "wanft-nightly-7");
+    assert_eq!(job["model_name"], "bubbles-v1");
+    let fetched = h.job(job["job_id"].as_str().unwrap()).await;
+    assert_eq!(fetched["job_name"], "wanft-nightly-7");
+    assert_eq!(fetched["model_name"], "bubbles-v1");
 }
 
 /// Creates a default wan2.5 job over `training` with `hyper`; returns its id.
@@ -726,4 +749,79 @@ async fn a_zip_without_data_jsonl_fails_even_in_the_folders_layout() {
             .any(|l| l.contains("(folders.zip): J001 data.jsonl: the zip has no data.jsonl")),
         "{lines:#?}"
     );
+}
+
+/// Every answer names its request in `x-request-id`, the body's `request_id` where the body
+/// has one (spec §8.7; the OpenAI SDK reads the header).
+#[tokio::test]
+async fn answers_carry_their_request_id_as_a_header() {
+    let h = start(config()).await;
+    for path in [
+        "/api/v1/fine-tunes",
+        "/api/v1/fine-tunes/ft-202501010000-none",
+        "/compatible-mode/v1/files",
+        "/compatible-mode/v1/files/file-ft-none",
+    ] {
+        let response = h
+            .client
+            .get(h.url(path))
+            .bearer_auth(emulator_support::KEY)
+            .send()
+            .await
+            .expect("answered");
+        let header = response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("{path}: no x-request-id"));
+        let (_, body) = emulator_support::parts(response).await;
+        if let Some(id) = body["request_id"].as_str() {
+            assert_eq!(id, header, "{path}");
+        }
+        assert_eq!(header.len(), 36, "{path}: a UUID, {header}");
+    }
+}
+
+/// The job-event stream the official SDK reads (`/fine-tunes/{id}/stream`): server-sent events,
+/// one per status and per log line, ending with the job; 404 for an unknown job.
+#[tokio::test]
+async fn the_event_stream_carries_status_and_every_log_line_then_ends() {
+    let h = start(config()).await;
+    let job_id = h.start_job(10, json!({})).await;
+    h.advance(100_000.0).await;
+    let every = logs(&h, &job_id).await;
+    let response = h
+        .client
+        .get(h.url(&format!("/api/v1/fine-tunes/{job_id}/stream")))
+        .bearer_auth(emulator_support::KEY)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let text = response.text().await.expect("the stream ends");
+    let events: Vec<Value> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data:"))
+        .map(|d| serde_json::from_str(d.trim()).expect("JSON event"))
+        .collect();
+    assert_eq!(
+        events[0],
+        json!({ "job_id": job_id, "status": "SUCCEEDED" })
+    );
+    let lines: Vec<&str> = events[1..]
+        .iter()
+        .map(|e| e["line"].as_str().expect("a log line"))
+        .collect();
+    assert_eq!(lines, every);
+    let (status, body) = h
+        .get("/api/v1/fine-tunes/ft-202501010000-none/stream")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }

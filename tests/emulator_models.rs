@@ -316,7 +316,6 @@ async fn deployments_validate_conflict_run_and_delete() {
         ("capacity", json!(0)),
         ("capacity", Value::Null),
         ("plan", json!("full")),
-        ("aigc_config", Value::Null),
         (
             "aigc_config",
             json!({ "use_input_prompt": false, "prompt": "p" }),
@@ -552,7 +551,8 @@ async fn generation_task_runs_and_serves_its_video() {
     );
     assert_eq!(
         done["usage"],
-        json!({ "duration": 10, "video_count": 1, "SR": 480 })
+        json!({ "duration": 10, "video_duration": 10, "video_count": 1, "SR": 480 }),
+        "both keys of the billed seconds (spec §8.10)"
     );
     let video_url = output["video_url"].as_str().expect("video_url");
     let video = h.client.get(video_url).send().await.expect("download");
@@ -623,7 +623,7 @@ async fn key_frame_models_use_their_endpoint_and_templates() {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     let body = json!({
         "model": model,
-        "input": { "first_frame_url": image_data_url(), "last_frame_url": "oss://bucket/b.jpg", "prompt": "ignored" },
+        "input": { "first_frame_url": image_data_url(), "last_frame_url": "https://x/b.jpg", "prompt": "ignored" },
     });
     let (status, submitted) = h.post_async(KEY_FRAMES, &body).await;
     assert_eq!(status, StatusCode::OK, "{submitted}");
@@ -641,4 +641,223 @@ async fn key_frame_models_use_their_endpoint_and_templates() {
         "Then the s86b5p money rain effect begins."
     );
     assert_eq!(done["output"]["orig_prompt"], "ignored");
+}
+
+/// Uploads `bytes` the way the official SDKs do (getPolicy, then the OSS form) and returns the
+/// `oss://` URL.
+async fn temporary_upload(h: &Harness, model: &str, bytes: &[u8]) -> String {
+    let (status, policy) = h
+        .get(&format!("/api/v1/uploads?action=getPolicy&model={model}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{policy}");
+    let p = &policy["output"];
+    let key = format!("{}/frame.jpeg", p["upload_dir"].as_str().unwrap());
+    let field = |name: &str| p[name].as_str().unwrap().to_owned();
+    let form = reqwest::multipart::Form::new()
+        .text("OSSAccessKeyId", field("oss_access_key_id"))
+        .text("Signature", field("signature"))
+        .text("policy", field("policy"))
+        .text("key", key.clone())
+        .text("x-oss-object-acl", field("x_oss_object_acl"))
+        .text("x-oss-forbid-overwrite", field("x_oss_forbid_overwrite"))
+        .text("success_action_status", "200")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes.to_vec()).file_name("frame.jpeg"),
+        );
+    // No key: the signed policy is the credential.
+    let response = h
+        .client
+        .post(p["upload_host"].as_str().unwrap())
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload answered");
+    assert_eq!(response.status(), StatusCode::OK);
+    format!("oss://{key}")
+}
+
+/// wan2.7 deployments take `input.media[]` (spec §8.9), key frames included, on the
+/// first-frame path, and refuse the legacy shapes; `oss://` inputs need the resolve header and
+/// an object uploaded here (spec §8.7).
+#[tokio::test]
+async fn wan27_deployments_take_media_and_temporary_uploads() {
+    let h = start(config()).await;
+    let train = h.upload("kf2v.zip", example_zip("kf2v-train", 10)).await;
+    let job = h
+        .create_job(json!({
+            "model": "wan2.7-i2v",
+            "training_file_ids": [train],
+            "hyper_parameters": { "n_epochs": 10, "eval_epochs": 5, "task_type": "kf2v" },
+        }))
+        .await;
+    let job_id = job["job_id"].as_str().expect("id");
+    h.advance(3600.0).await;
+    assert_eq!(h.job_status(job_id).await, "SUCCEEDED");
+    let model = format!("wan2.7-i2v-{job_id}");
+    let (status, answer) = h
+        .post(
+            "/api/v1/deployments",
+            &json!({ "model_name": model, "capacity": 1, "plan": "lora" }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "without aigc_config: {answer}");
+    h.advance(130.0).await;
+
+    let jpeg = include_bytes!("../src/emulator/assets/frame.jpeg");
+    let first = temporary_upload(&h, &model, jpeg).await;
+    let last = temporary_upload(&h, &model, jpeg).await;
+    assert_ne!(first, last);
+    let media = json!({
+        "model": model,
+        "input": { "media": [
+            { "type": "first_frame", "url": first },
+            { "type": "last_frame", "url": last },
+        ] },
+    });
+    // oss:// without the resolve header is refused.
+    let (status, answer) = h.post_async(FIRST_FRAME, &media).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("X-DashScope-OssResourceResolve"),
+        "{answer}"
+    );
+    let submit = |body: Value| {
+        let h = &h;
+        async move {
+            let response = h
+                .client
+                .post(h.url(FIRST_FRAME))
+                .bearer_auth(emulator_support::KEY)
+                .header("X-DashScope-Async", "enable")
+                .header("X-DashScope-OssResourceResolve", "enable")
+                .json(&body)
+                .send()
+                .await
+                .expect("answered");
+            emulator_support::parts(response).await
+        }
+    };
+    let (status, submitted) = submit(media.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{submitted}");
+    let task_id = submitted["output"]["task_id"].as_str().unwrap().to_owned();
+    let (_, objects) = h.get("/__emulator/oss").await;
+    let resolved: Vec<&Value> = objects["objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| &o["resolved_by"][0])
+        .collect();
+    assert_eq!(resolved, [&json!(task_id), &json!(task_id)]);
+    h.advance(60.0).await;
+    let (_, done) = h.get(&format!("/api/v1/tasks/{task_id}")).await;
+    assert_eq!(done["output"]["task_status"], "SUCCEEDED", "{done}");
+
+    // The legacy shapes, and unresolvable or malformed media, are refused.
+    let refused = [
+        (
+            FIRST_FRAME,
+            json!({ "model": model, "input": { "img_url": first } }),
+            "input.img_url is not supported by wan2.7-i2v",
+        ),
+        (
+            KEY_FRAMES,
+            json!({ "model": model, "input": { "first_frame_url": first, "last_frame_url": last } }),
+            "takes input.media[] on video-generation",
+        ),
+        (
+            FIRST_FRAME,
+            json!({ "model": model, "input": { "media": [{ "type": "last_frame", "url": last }] } }),
+            "needs a first_frame item",
+        ),
+        (
+            FIRST_FRAME,
+            json!({ "model": model, "input": { "media": [{ "type": "first_frame", "url": "oss://dashscope-instant/nope.jpg" }] } }),
+            "was not uploaded here",
+        ),
+        (
+            FIRST_FRAME,
+            json!({ "model": model, "input": { "media": [{ "type": "poster", "url": first }] } }),
+            "has the type poster",
+        ),
+    ];
+    for (path, body, expected) in refused {
+        let response = h
+            .client
+            .post(h.url(path))
+            .bearer_auth(emulator_support::KEY)
+            .header("X-DashScope-Async", "enable")
+            .header("X-DashScope-OssResourceResolve", "enable")
+            .json(&body)
+            .send()
+            .await
+            .expect("answered");
+        let (status, answer) = emulator_support::parts(response).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        let message = answer["message"].as_str().unwrap();
+        assert!(
+            message.contains(expected),
+            "{body}: `{message}` lacks `{expected}`"
+        );
+    }
+    // A wan2.5 deployment refuses media[] in turn.
+    let legacy = running_deployment(&h, true).await;
+    h.advance(130.0).await;
+    let (status, answer) = submit(json!({
+        "model": legacy,
+        "input": { "media": [{ "type": "first_frame", "url": first }] },
+    }))
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("input.media is not supported"),
+        "{answer}"
+    );
+
+    // 48 hours on, the uploads no longer resolve; a forged form is refused.
+    h.advance(49.0 * 3600.0).await;
+    let (status, answer) = submit(media).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("older than 48 hours"),
+        "{answer}"
+    );
+    let (_, policy) = h.get("/api/v1/uploads?action=getPolicy&model=m").await;
+    let p = &policy["output"];
+    let form = reqwest::multipart::Form::new()
+        .text(
+            "OSSAccessKeyId",
+            p["oss_access_key_id"].as_str().unwrap().to_owned(),
+        )
+        .text("Signature", "forged")
+        .text("policy", p["policy"].as_str().unwrap().to_owned())
+        .text(
+            "key",
+            format!("{}/x.jpeg", p["upload_dir"].as_str().unwrap()),
+        )
+        .part("file", reqwest::multipart::Part::bytes(jpeg.to_vec()));
+    let response = h
+        .client
+        .post(p["upload_host"].as_str().unwrap())
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("<Code>AccessDenied</Code>")
+    );
 }

@@ -162,8 +162,25 @@ fn check_invariants(result: &Result<MediaInfo, MediaError>) -> Result<(), TestCa
             if let Some(fps) = video.fps {
                 prop_assert!(fps.is_finite() && fps > 0.0);
             }
+            for seconds in [
+                video.media_duration_s,
+                video.container_duration_s,
+                video.leading_gap_s,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                prop_assert!(seconds.is_finite() && seconds > 0.0);
+            }
+            if video.pixel_aspect.is_none() {
+                let turned = (video.width, video.height);
+                prop_assert_eq!((video.display_width, video.display_height), turned);
+            }
         }
-        Ok(MediaInfo::Image(image)) => prop_assert!(image.width > 0 && image.height > 0),
+        Ok(MediaInfo::Image(image)) => {
+            prop_assert!(image.width > 0 && image.height > 0);
+            prop_assert!(image.exif_orientation.is_none_or(|o| (1..=8).contains(&o)));
+        }
         Err(_) => {}
     }
     Ok(())
@@ -676,6 +693,112 @@ fn a_probe_reads_only_the_ends_of_a_large_image() {
 // ---------------------------------------------------------------------------------------------
 // Arbitrary and damaged input: never a panic, never unbounded memory.
 
+/// An EXIF block (big-endian TIFF) holding one orientation tag.
+fn exif_block(orientation: u16) -> Vec<u8> {
+    let mut tiff = b"MM\0*\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+    tiff.extend_from_slice(&orientation.to_be_bytes());
+    tiff.extend_from_slice(&[0; 6]);
+    tiff
+}
+
+/// Real files whose timing goes through the edit-list and composition-offset code (a lossless
+/// cut, B-frames, a fragmented cut with composition offsets) and images carrying EXIF in each
+/// of the three places it is read from.
+static TIMING_AND_EXIF_SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
+    let bframes = fixtures::made_with(
+        "bframes",
+        "mp4",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=32x24:rate=24:duration=3",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-bf",
+            "2",
+            "-g",
+            "24",
+            "-pix_fmt",
+            "yuv420p",
+        ],
+    );
+    let source = bframes.to_str().unwrap();
+    let cut = fixtures::made_with(
+        "bframes-cut",
+        "mp4",
+        &["-ss", "1.3", "-i", source, "-t", "1", "-c", "copy"],
+    );
+    let fragmented_cut = fixtures::made_with(
+        "bframes-cut-fragmented",
+        "mp4",
+        &[
+            "-ss",
+            "1.3",
+            "-i",
+            source,
+            "-t",
+            "1",
+            "-c",
+            "copy",
+            "-movflags",
+            "+frag_keyframe+delay_moov+default_base_moof",
+        ],
+    );
+    let late = fixtures::made_with(
+        "bframes-late",
+        "mov",
+        &["-itsoffset", "0.5", "-i", source, "-c", "copy"],
+    );
+    let image = |format| {
+        fs::read(fixtures::image(ImageSpec {
+            width: 32,
+            height: 24,
+            format,
+        }))
+        .unwrap()
+    };
+    let jpeg = image(ImageKind::Jpeg);
+    let mut app1 = vec![0xFF, 0xE1, 0, 0];
+    app1.extend_from_slice(b"Exif\0\0");
+    app1.extend(exif_block(6));
+    let app1_len = (app1.len() - 2) as u16;
+    app1[2..4].copy_from_slice(&app1_len.to_be_bytes());
+    let jpeg_exif = [&jpeg[..2], &app1[..], &jpeg[2..]].concat();
+    let png = image(ImageKind::Png);
+    let exif = exif_block(8);
+    let mut chunk = (exif.len() as u32).to_be_bytes().to_vec();
+    chunk.extend_from_slice(b"eXIf");
+    chunk.extend_from_slice(&exif);
+    chunk.extend_from_slice(&[0; 4]);
+    let png_exif = [&png[..33], &chunk[..], &png[33..]].concat();
+    let webp = image(ImageKind::Webp);
+    let mut body = b"WEBPVP8X".to_vec();
+    body.extend_from_slice(&10u32.to_le_bytes());
+    body.extend_from_slice(&[0x08, 0, 0, 0, 31, 0, 0, 23, 0, 0]);
+    body.extend_from_slice(&webp[12..]);
+    body.extend_from_slice(b"EXIF");
+    body.extend_from_slice(&(exif.len() as u32).to_le_bytes());
+    body.extend_from_slice(&exif);
+    let mut webp_exif = b"RIFF".to_vec();
+    webp_exif.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    webp_exif.extend(body);
+    let mut seeds: Vec<Vec<u8>> = [bframes, cut, fragmented_cut, late]
+        .iter()
+        .map(|path| fs::read(path).unwrap())
+        .collect();
+    seeds.extend([jpeg_exif, png_exif, webp_exif]);
+    seeds
+});
+
+/// Where the edit-list, composition-offset, fragment-timing and EXIF parsers read.
+const TIMING_AND_EXIF_MARKERS: &[&[u8; 4]] = &[
+    b"elst", b"ctts", b"stts", b"trun", b"tfdt", b"tfhd", b"mdhd", b"mvhd", b"Exif", b"eXIf",
+    b"EXIF", b"VP8X",
+];
+
 /// Small real files of every kind the probes parse deeply.
 static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
     let videos = [
@@ -712,7 +835,9 @@ static SEEDS: LazyLock<Vec<Vec<u8>>> = LazyLock::new(|| {
         .into_iter()
         .map(fixtures::video)
         .chain(images.into_iter().map(fixtures::image));
-    paths.map(|path| fs::read(path).unwrap()).collect()
+    let mut seeds: Vec<Vec<u8>> = paths.map(|path| fs::read(path).unwrap()).collect();
+    seeds.extend(TIMING_AND_EXIF_SEEDS.iter().cloned());
+    seeds
 });
 
 #[derive(Debug, Clone)]
@@ -810,6 +935,40 @@ proptest! {
         tail in prop::collection::vec(any::<u8>(), 0..4096),
     ) {
         probe_untrusted(&[prefix, &tail[..]].concat())?;
+    }
+
+    /// Mutations aimed at the bytes the edit-list, timing and EXIF parsers read.
+    #[test]
+    fn damaged_edit_lists_timing_and_exif_never_panic_nor_hold_unbounded_memory(
+        seed in any::<prop::sample::Index>(),
+        marker in any::<prop::sample::Index>(),
+        occurrence in any::<prop::sample::Index>(),
+        edits in prop::collection::vec((0usize..96, any::<u32>(), 0u8..3), 1..6),
+    ) {
+        let mut bytes = TIMING_AND_EXIF_SEEDS[seed.index(TIMING_AND_EXIF_SEEDS.len())].clone();
+        let marker = TIMING_AND_EXIF_MARKERS[marker.index(TIMING_AND_EXIF_MARKERS.len())];
+        let found: Vec<usize> = bytes
+            .windows(4)
+            .enumerate()
+            .filter(|(_, w)| w == marker)
+            .map(|(i, _)| i)
+            .collect();
+        if !found.is_empty() {
+            let base = found[occurrence.index(found.len())];
+            for &(offset, value, style) in &edits {
+                let at = (base + offset).min(bytes.len().saturating_sub(1));
+                match style {
+                    // A typical count, size or time field.
+                    0 => {
+                        let end = (at + 4).min(bytes.len());
+                        bytes[at..end].copy_from_slice(&value.to_be_bytes()[..end - at]);
+                    }
+                    1 => bytes[at] ^= value as u8,
+                    _ => bytes.truncate(at.max(1)),
+                }
+            }
+        }
+        probe_untrusted(&bytes)?;
     }
 
     #[test]

@@ -255,6 +255,12 @@ impl Client {
         self.http.get(url)
     }
 
+    /// A request without the key, to another host that has its own credential (a signed
+    /// storage policy).
+    pub(crate) fn unauthenticated(&self, method: Method, url: Url) -> RequestBuilder {
+        self.http.request(method, url)
+    }
+
     /// Sends `request` once and returns a 2xx response with its body unread; anything else is
     /// an [`ApiError`].
     pub(crate) async fn send(

@@ -123,17 +123,21 @@ pub struct NewDeployment {
     pub model_name: String,
     /// Instances; use 1.
     pub capacity: u32,
-    pub aigc_config: AigcConfig,
+    /// Optional (spec §8.6): without it the platform's default prompt handling applies.
+    pub aigc_config: Option<AigcConfig>,
 }
 
 impl NewDeployment {
     pub fn body(&self) -> Value {
-        json!({
+        let mut body = json!({
             "model_name": self.model_name,
             "capacity": self.capacity,
             "plan": "lora",
-            "aigc_config": self.aigc_config,
-        })
+        });
+        if let Some(config) = &self.aigc_config {
+            body["aigc_config"] = json!(config);
+        }
+        body
     }
 }
 
@@ -146,7 +150,9 @@ pub async fn create_deployment(
     client: &Client,
     deployment: &NewDeployment,
 ) -> Result<Deployment, ApiError> {
-    deployment.aigc_config.validate()?;
+    if let Some(config) = &deployment.aigc_config {
+        config.validate()?;
+    }
     let operation = client.operation(&Method::POST, &DEPLOYMENTS);
     create::create_once(client, &DeploymentCreation { deployment }, &operation).await
 }
@@ -268,14 +274,21 @@ mod tests {
         let body = NewDeployment {
             model_name: "m".into(),
             capacity: 1,
-            aigc_config: AigcConfig {
+            aigc_config: Some(AigcConfig {
                 use_input_prompt: true,
                 ..AigcConfig::default()
-            },
+            }),
         }
         .body();
         assert_eq!(body["plan"], "lora");
         assert_eq!(body["aigc_config"], json!({ "use_input_prompt": true }));
+        let bare = NewDeployment {
+            model_name: "m".into(),
+            capacity: 1,
+            aigc_config: None,
+        }
+        .body();
+        assert!(bare.get("aigc_config").is_none(), "{bare}");
     }
 
     #[test]

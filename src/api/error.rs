@@ -245,7 +245,29 @@ impl ApiError {
     }
 }
 
+/// Paths of the management APIs that the 2026 Chinese pages call Beijing-only (spec §8.4).
+const MANAGEMENT_PATHS: [&str; 2] = ["/api/v1/fine-tunes", "/api/v1/deployments"];
+
+/// A 403/404 from a management call in Singapore may mean "console only" (spec §8.4).
+fn console_only_hint(failure: &HttpFailure) -> Option<String> {
+    let management = MANAGEMENT_PATHS
+        .iter()
+        .any(|p| failure.path.ends_with(p) || failure.path.contains(&format!("{p}/")));
+    (failure.region == Region::ApSoutheast1 && matches!(failure.status, 403 | 404) && management)
+        .then(|| {
+            format!(
+                "this call may be console-only in {}: the 2026 documentation opens job, \
+                 checkpoint and deployment management in Beijing only, so manage them in the \
+                 Model Studio console there; or the id does not exist in this region",
+                failure.region
+            )
+        })
+}
+
 fn http_hint(failure: &HttpFailure) -> Option<String> {
+    if let Some(hint) = console_only_hint(failure) {
+        return Some(hint);
+    }
     if let Some(hint) = failure
         .code
         .as_deref()
@@ -419,6 +441,24 @@ mod tests {
         );
         assert!(failure(503, None).hint().unwrap().contains("request id"));
         assert_eq!(failure(400, Some("InvalidParameter")).hint(), None);
+        // Singapore management calls answered 403/404 may be console-only (§8.4).
+        for status in [403, 404] {
+            let hint = failure(status, Some("AccessDenied")).hint().unwrap();
+            assert!(hint.contains("console-only in ap-southeast-1"), "{hint}");
+        }
+        let ApiError::Http(mut beijing) = failure(404, Some("NotFound")) else {
+            unreachable!()
+        };
+        beijing.region = Region::CnBeijing;
+        let hint = ApiError::Http(beijing.clone()).hint().unwrap();
+        assert!(!hint.contains("console"), "{hint}");
+        beijing.region = Region::ApSoutheast1;
+        beijing.path = "/api/v1/services/aigc/video-generation/video-synthesis".into();
+        let hint = ApiError::Http(beijing).hint().unwrap();
+        assert!(
+            !hint.contains("console"),
+            "generation is not management: {hint}"
+        );
     }
 
     #[test]

@@ -8,38 +8,54 @@ use super::client::{Call, Client};
 use super::create::{self, Creation, Found};
 use super::error::ApiError;
 use super::status::status_enum;
-use crate::models::{self, ModelProfile, TaskType, synthesis};
+use crate::models::{self, GenerationProtocol, ModelProfile, TaskType, synthesis};
 
 pub use crate::models::synthesis::{DEFAULT_RESOLUTION, MAX_NEGATIVE_PROMPT_CHARS, MAX_SEED};
 
-/// The two synthesis endpoints.
+/// Where a synthesis call goes and how it hands over the frames: the request shape is a fact
+/// of the base model ([`GenerationProtocol`], spec §8.9).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Endpoint {
-    /// `video-generation/video-synthesis`: first frame (`input.img_url`).
+    /// `video-generation/video-synthesis` with `input.img_url` (first frame).
     I2v,
-    /// `image2video/video-synthesis`: first and optional last frame.
+    /// `image2video/video-synthesis` with `first_frame_url` and an optional `last_frame_url`.
     Kf2v,
+    /// `video-generation/video-synthesis` with `input.media[]` (wan2.7), for a first-frame or
+    /// a key-frame deployment.
+    Media(TaskType),
 }
 
 impl Endpoint {
-    /// The endpoint for a call: the one asked for, else key frames when a last frame is given
-    /// or the base model only does key frames, else first frame.
+    /// The endpoint for a call: the task asked for, else key frames when a last frame is given
+    /// or the base model only does key frames, else first frame; shaped as the base model's
+    /// protocol wants it.
     pub fn choose(asked: Option<TaskType>, last_frame: bool, base: Option<&ModelProfile>) -> Self {
         let task = asked.unwrap_or(if last_frame {
             TaskType::Kf2v
         } else {
             base.map_or(TaskType::I2v, |m| m.default_task())
         });
-        match task {
-            TaskType::I2v => Endpoint::I2v,
-            TaskType::Kf2v => Endpoint::Kf2v,
+        let protocol = base.map_or(GenerationProtocol::FrameUrls, |m| m.generation_protocol);
+        match (protocol, task) {
+            (GenerationProtocol::Media, task) => Endpoint::Media(task),
+            (GenerationProtocol::FrameUrls, TaskType::I2v) => Endpoint::I2v,
+            (GenerationProtocol::FrameUrls, TaskType::Kf2v) => Endpoint::Kf2v,
+        }
+    }
+
+    /// The task the call performs.
+    pub fn task(self) -> TaskType {
+        match self {
+            Endpoint::I2v => TaskType::I2v,
+            Endpoint::Kf2v => TaskType::Kf2v,
+            Endpoint::Media(task) => task,
         }
     }
 
     fn path(self) -> [&'static str; 6] {
         let family = match self {
-            Endpoint::I2v => "video-generation",
+            Endpoint::I2v | Endpoint::Media(_) => "video-generation",
             Endpoint::Kf2v => "image2video",
         };
         ["api", "v1", "services", "aigc", family, "video-synthesis"]
@@ -68,7 +84,7 @@ impl InferenceRules {
                 resolutions: &synthesis::KF2V_RESOLUTIONS,
                 max_prompt_chars: synthesis::KF2V_MAX_PROMPT_CHARS,
             },
-            Endpoint::I2v => match base {
+            Endpoint::I2v | Endpoint::Media(_) => match base {
                 Some(m) => InferenceRules {
                     max_image_bytes: m.max_input_image_bytes,
                     durations: m.lora_durations,
@@ -95,6 +111,11 @@ impl InferenceRules {
     }
 }
 
+/// Synthesis runs asynchronously only (spec §6.18).
+const ASYNC_HEADER: (&str, &str) = ("X-DashScope-Async", "enable");
+/// Without it the platform does not resolve `oss://` inputs (spec §8.7).
+pub const OSS_RESOLVE_HEADER: (&str, &str) = ("X-DashScope-OssResourceResolve", "enable");
+
 /// A generation request.
 #[derive(Debug, Clone)]
 pub struct Synthesis {
@@ -113,9 +134,16 @@ pub struct Synthesis {
 }
 
 impl Synthesis {
+    /// True when a frame is a temporary upload (`oss://`), which needs [`OSS_RESOLVE_HEADER`].
+    pub fn uses_oss(&self) -> bool {
+        std::iter::once(&self.first_frame)
+            .chain(&self.last_frame)
+            .any(|url| url.starts_with("oss://"))
+    }
+
     /// Refuses what the platform would refuse, against `rules`.
     pub fn check(&self, rules: &InferenceRules) -> Result<(), ApiError> {
-        if self.endpoint == Endpoint::I2v && self.last_frame.is_some() {
+        if self.endpoint.task() == TaskType::I2v && self.last_frame.is_some() {
             return Err(ApiError::Invalid(
                 "a last frame needs the key-frame endpoint (kf2v)".into(),
             ));
@@ -165,6 +193,13 @@ impl Synthesis {
                 if let Some(last) = &self.last_frame {
                     input.insert("last_frame_url".into(), json!(last));
                 }
+            }
+            Endpoint::Media(_) => {
+                let mut media = vec![json!({ "type": "first_frame", "url": self.first_frame })];
+                if let Some(last) = &self.last_frame {
+                    media.push(json!({ "type": "last_frame", "url": last }));
+                }
+                input.insert("media".into(), json!(media));
             }
         }
         if let Some(prompt) = &self.prompt {
@@ -281,9 +316,14 @@ impl Creation for Submission<'_> {
     async fn send(&self, client: &Client) -> Result<Task, ApiError> {
         let body = self.synthesis.body();
         let path = self.synthesis.endpoint.path();
-        let call = Call::new(&Method::POST, &path)
-            .body(&body)
-            .headers(&[("X-DashScope-Async", "enable")]);
+        let call =
+            Call::new(&Method::POST, &path)
+                .body(&body)
+                .headers(if self.synthesis.uses_oss() {
+                    &[ASYNC_HEADER, OSS_RESOLVE_HEADER]
+                } else {
+                    &[ASYNC_HEADER]
+                });
         client.post_output_once(call).await
     }
 
@@ -336,6 +376,15 @@ mod tests {
             Endpoint::choose(Some(TaskType::I2v), false, kf2v),
             Endpoint::I2v
         );
+        // wan2.7 deployments take media[] on the first-frame path, key frames included.
+        let wan27 = models::find("wan2.7-i2v");
+        assert_eq!(
+            Endpoint::choose(None, false, wan27),
+            Endpoint::Media(TaskType::I2v)
+        );
+        let kf = Endpoint::choose(Some(TaskType::Kf2v), true, wan27);
+        assert_eq!(kf, Endpoint::Media(TaskType::Kf2v));
+        assert_eq!(kf.path()[4], "video-generation");
     }
 
     #[test]
@@ -350,6 +399,18 @@ mod tests {
         let body = kf.body();
         assert!(body["input"].get("img_url").is_none());
         assert_eq!(body["input"]["last_frame_url"], "https://x/b.png");
+        let mut media = synthesis(Endpoint::Media(TaskType::Kf2v));
+        media.last_frame = Some("oss://d/b.png".into());
+        let body = media.body();
+        assert_eq!(
+            body["input"]["media"],
+            json!([
+                { "type": "first_frame", "url": "https://x/a.png" },
+                { "type": "last_frame", "url": "oss://d/b.png" },
+            ])
+        );
+        assert!(body["input"].get("img_url").is_none());
+        assert!(body["input"].get("first_frame_url").is_none());
     }
 
     #[test]

@@ -1,41 +1,156 @@
-//! Input images of a generation call (spec §6.18, §6.19): a URL passed through, or a local file
-//! checked the way the platform checks it and sent inline as a `data:` URL.
+//! Input images of a generation call (spec §6.18, §6.19, §8.7): a URL passed through, or a
+//! local file checked the way the platform checks it, then sent as a temporary upload
+//! (`oss://`, the official clients' way) or inline as a `data:` URL (the fallback: a third
+//! larger, and counted against the 10/20 MB limits).
 
 use std::io::Cursor;
 use std::path::Path;
 
 use base64::Engine;
 
+use super::client::Client;
 use super::error::ApiError;
+use super::temporary;
 use crate::media::{self, Expect, ImageFormat, MediaInfo};
 
 /// Each side of an input image, in pixels.
 pub use crate::models::synthesis::IMAGE_SIDE_PIXELS as SIDE_RANGE;
 
-/// The value to send for `arg`: an `http(s)://`, `oss://` or `data:` URL unchanged, else the
-/// local image at that path as a `data:` URL, once it passes the platform's rules.
-pub fn image_url(arg: &str, max_bytes: u64) -> Result<String, ApiError> {
+/// What `--image` named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageSource {
+    /// An `http(s)://`, `oss://` or `data:` URL, sent as it is.
+    Url(String),
+    /// A local image that passed the platform's rules.
+    Local(LocalImage),
+}
+
+/// A local image, read and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    /// Its file name, for the upload.
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+    pub format: ImageFormat,
+}
+
+impl LocalImage {
+    pub fn mime(&self) -> &'static str {
+        mime(self.format)
+    }
+
+    /// The image inline, as `data:<mime>;base64,…`.
+    pub fn data_url(&self) -> String {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(&self.bytes);
+        format!("data:{};base64,{encoded}", self.mime())
+    }
+}
+
+/// Reads `arg`: a URL as it is, else the local image at that path once it passes the
+/// platform's rules (format, alpha, sides, at most `max_bytes`).
+pub fn read_image(arg: &str, max_bytes: u64) -> Result<ImageSource, ApiError> {
     let trimmed = arg.trim();
     let is_url = ["http://", "https://", "oss://", "data:"]
         .iter()
         .any(|scheme| trimmed.starts_with(scheme));
     if is_url {
-        return Ok(trimmed.to_owned());
+        return Ok(ImageSource::Url(trimmed.to_owned()));
     }
     let path = Path::new(arg);
     let invalid = |why: String| ApiError::Invalid(format!("{}: {why}", path.display()));
-    // A huge file is refused before it is loaded; a FIFO or device, before it is opened.
-    let bytes = crate::small_file::read(path, max_bytes).map_err(|e| match e {
-        crate::small_file::ReadError::TooLarge { .. } => {
-            let size = std::fs::metadata(path).map_or(0, |m| m.len());
-            invalid(format!("{size} bytes; the limit is {max_bytes} bytes"))
-        }
-        crate::small_file::ReadError::NotRegular { .. } => invalid("not a file".into()),
-        e => ApiError::local(format!("cannot read {}", path.display()), e.into()),
-    })?;
+    let metadata = std::fs::metadata(path)
+        .map_err(|e| ApiError::local(format!("cannot read {}", path.display()), e))?;
+    if !metadata.is_file() {
+        return Err(invalid("not a file".into()));
+    }
+    // Checked before reading, so a huge file is never loaded.
+    if metadata.len() > max_bytes {
+        return Err(invalid(format!(
+            "{} bytes; the limit is {max_bytes} bytes",
+            metadata.len()
+        )));
+    }
+    let bytes = std::fs::read(path)
+        .map_err(|e| ApiError::local(format!("cannot read {}", path.display()), e))?;
+    if bytes.len() as u64 > max_bytes {
+        return Err(invalid(format!(
+            "{} bytes; the limit is {max_bytes} bytes",
+            bytes.len()
+        )));
+    }
     let format = check_image(&bytes).map_err(invalid)?;
-    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
-    Ok(format!("data:{};base64,{encoded}", mime(format)))
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(ImageSource::Local(LocalImage {
+        file_name,
+        bytes,
+        format,
+    }))
+}
+
+/// The value to send for `arg`: a URL unchanged, else the checked local image as a `data:` URL.
+pub fn image_url(arg: &str, max_bytes: u64) -> Result<String, ApiError> {
+    Ok(match read_image(arg, max_bytes)? {
+        ImageSource::Url(url) => url,
+        ImageSource::Local(image) => image.data_url(),
+    })
+}
+
+/// How local images reach the platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalImages {
+    /// A temporary upload (`oss://`), falling back to inline when the platform offers none.
+    Upload,
+    /// Inline as a `data:` URL.
+    Inline,
+}
+
+/// A frame ready to send, and what the user should know about how it travels.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreparedImage {
+    pub url: String,
+    pub note: Option<String>,
+}
+
+/// The value to send for `arg` in a call to the deployment `model`: a URL unchanged; a local
+/// image uploaded temporarily (`oss://`) or, with [`LocalImages::Inline`] or when the platform
+/// refuses the upload policy, inline.
+pub async fn prepare_image(
+    client: &Client,
+    model: &str,
+    arg: &str,
+    max_bytes: u64,
+    how: LocalImages,
+) -> Result<PreparedImage, ApiError> {
+    let image = match read_image(arg, max_bytes)? {
+        ImageSource::Url(url) => return Ok(PreparedImage { url, note: None }),
+        ImageSource::Local(image) => image,
+    };
+    if how == LocalImages::Inline {
+        return Ok(PreparedImage {
+            url: image.data_url(),
+            note: None,
+        });
+    }
+    match temporary::upload(client, model, &image).await {
+        Ok(url) => Ok(PreparedImage { url, note: None }),
+        // No upload policy offered (refused or unknown here): inline still works.
+        Err(temporary::UploadError::Policy(e))
+            if e.http()
+                .is_some_and(|f| matches!(f.status, 400 | 403 | 404)) =>
+        {
+            Ok(PreparedImage {
+                url: image.data_url(),
+                note: Some(format!(
+                    "no temporary upload for {} ({e}); it is sent inline as a data: URL",
+                    image.file_name
+                )),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The image's format, if the platform takes it: JPEG, PNG without alpha, BMP or WEBP, each

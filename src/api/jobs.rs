@@ -51,6 +51,8 @@ impl JobStatus {
 pub struct Job {
     pub job_id: String,
     pub job_name: Option<String>,
+    /// The name given to the resulting model at create (spec §8.5).
+    pub model_name: Option<String>,
     pub status: JobStatus,
     /// The resulting model's name, used to deploy it.
     pub finetuned_output: Option<String>,
@@ -173,6 +175,20 @@ pub struct NewJob {
     pub validation_file_ids: Vec<String>,
     /// As given; the five keys documented as required are filled in when sent.
     pub hyper_parameters: HyperParams,
+    /// `job_name` (spec §8.5). `None`: [`create_job`] sends a fresh unique one, which is how
+    /// a create whose answer was lost finds its own job, even among concurrent creates.
+    pub job_name: Option<String>,
+    /// `model_name`: a name for the resulting model (spec §8.5).
+    pub model_name: Option<String>,
+}
+
+/// A job name no other create sends: `wanft-<UTC time>-<random>`.
+pub fn unique_job_name() -> String {
+    format!(
+        "wanft-{}-{:08x}",
+        chrono::Utc::now().format("%Y%m%d%H%M%S"),
+        rand::random::<u32>()
+    )
 }
 
 impl NewJob {
@@ -192,11 +208,28 @@ impl NewJob {
         if !self.validation_file_ids.is_empty() {
             body["validation_file_ids"] = json!(self.validation_file_ids);
         }
+        if let Some(name) = &self.job_name {
+            body["job_name"] = json!(name);
+        }
+        if let Some(name) = &self.model_name {
+            body["model_name"] = json!(name);
+        }
         body
     }
 
-    /// Whether `job` is what this request creates: same model, same files, and the same value
-    /// for every hyper-parameter both sides state.
+    /// Whether `job` is the one this request created. With a job name, the name decides; a
+    /// server that does not keep names (it echoes the job id) is matched as before names
+    /// existed: same model, same files, the same value for every hyper-parameter both sides
+    /// state.
+    fn created(&self, job: &Job) -> bool {
+        let echoed = job.job_name.as_deref().filter(|n| *n != job.job_id);
+        match (&self.job_name, echoed) {
+            (Some(sent), Some(echoed)) => sent == echoed,
+            _ => self.matches(job),
+        }
+    }
+
+    /// Same model, same files, and the same value for every hyper-parameter both sides state.
     fn matches(&self, job: &Job) -> bool {
         let same_model =
             job.model.as_deref().or(job.base_model.as_deref()) == Some(self.model.name);
@@ -243,6 +276,17 @@ fn compatible(echo: &HyperParams, sent: &HyperParams) -> bool {
 /// back as [`ApiError::JobQuota`], listing the jobs that count.
 pub async fn create_job(client: &Client, job: &NewJob) -> Result<Job, ApiError> {
     let operation = client.operation(&Method::POST, &JOBS);
+    let named;
+    let job = match job.job_name {
+        Some(_) => job,
+        None => {
+            named = NewJob {
+                job_name: Some(unique_job_name()),
+                ..job.clone()
+            };
+            &named
+        }
+    };
     match create::create_once(client, &JobCreation { job }, &operation).await {
         Err(ApiError::Http(failure)) if is_quota_refusal(&failure) => {
             // Best effort: the refusal stands even when the jobs cannot be listed.
@@ -383,7 +427,7 @@ impl Creation for JobCreation<'_> {
             .recent(client)
             .await?
             .into_iter()
-            .find(|j| !before.contains(&j.job_id) && self.job.matches(j));
+            .find(|j| !before.contains(&j.job_id) && self.job.created(j));
         Ok(found.map_or(Found::Nothing, Found::Created))
     }
 
@@ -464,6 +508,8 @@ mod tests {
                 n_epochs: Some(300),
                 ..HyperParams::default()
             },
+            job_name: None,
+            model_name: None,
         }
     }
 
@@ -492,6 +538,41 @@ mod tests {
         assert_eq!(body["hyper_parameters"]["n_epochs"], 300);
         assert_eq!(body["hyper_parameters"]["batch_size"], 2);
         assert!(body.get("validation_file_ids").is_none());
+    }
+
+    #[test]
+    fn a_named_request_knows_its_job_by_name() {
+        let mut request = new_job();
+        request.job_name = Some("wanft-a".into());
+        let body = request.body();
+        assert_eq!(body["job_name"], "wanft-a");
+        assert!(body.get("model_name").is_none());
+        let twin = Job {
+            job_id: "ft-1".into(),
+            job_name: Some("wanft-b".into()),
+            model: Some("wan2.5-i2v-preview".into()),
+            training_file_ids: vec!["f1".into(), "f2".into()],
+            hyper_parameters: HyperParams {
+                n_epochs: Some(300),
+                ..HyperParams::default()
+            },
+            ..Job::default()
+        };
+        assert!(request.matches(&twin), "same parameters…");
+        assert!(!request.created(&twin), "…but another create's name");
+        let ours = Job {
+            job_name: Some("wanft-a".into()),
+            ..twin.clone()
+        };
+        assert!(request.created(&ours));
+        // A server that does not keep names echoes the id: parameters decide.
+        let unnamed = Job {
+            job_name: Some("ft-1".into()),
+            ..twin
+        };
+        assert!(request.created(&unnamed));
+        assert_ne!(unique_job_name(), unique_job_name());
+        assert!(unique_job_name().starts_with("wanft-"));
     }
 
     #[test]

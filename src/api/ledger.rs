@@ -3,9 +3,11 @@
 //!
 //! It lives in the user's cache folder (`<cache dir>/wanft/uploads.json`, or
 //! `$WANFT_CACHE_DIR/uploads.json`) and is only ever replaced whole, through a temporary file
-//! renamed into place, so a crash never leaves half a ledger. Each change re-reads the file
-//! first, so two wanft processes lose at most a concurrent entry, never the whole file. A
-//! ledger that cannot be read is reported and treated as empty: it is a cache, and the worst
+//! renamed into place, so a crash never leaves half a ledger. Each change re-reads the file and
+//! merges into it under the ledger's lock, so concurrent wanft processes never lose each
+//! other's entries. Uploads of zips of one size take turns ([`Ledger::upload_turn`]), so that
+//! the second of two uploads of one zip finds the first one's entry instead of uploading again.
+//! A ledger that cannot be read is reported and treated as empty: it is a cache, and the worst
 //! outcome of losing it is one more upload.
 
 use std::io::{self, Write};
@@ -14,6 +16,7 @@ use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lock::{self, FileLock, Mode as LockMode};
 use crate::models::Region;
 use crate::small_file;
 
@@ -175,9 +178,37 @@ impl Ledger {
         Ok(count)
     }
 
-    /// Applies `change` to the entries on disk (re-read, so that another process's new entries
-    /// survive) and writes them atomically.
+    /// Re-reads the entries on disk (another process may have added some).
+    pub fn reload(&mut self) {
+        if let Ok(entries) = read_entries(&self.path) {
+            self.entries = entries;
+        }
+    }
+
+    /// Waits for the turn to upload a zip of `bytes` bytes: uploads of zips of one size (so of
+    /// one zip) by several processes take turns, each after the previous one's entry is
+    /// recorded. `waiting` is called if another process has the turn. Hold the returned lock
+    /// until the upload is recorded, and [`Ledger::reload`] once it is held.
+    pub async fn upload_turn(&self, bytes: u64, waiting: impl FnOnce()) -> io::Result<FileLock> {
+        // A few lock files for all sizes: rare collisions only make unrelated uploads wait.
+        const TURNS: u64 = 64;
+        let turn = self.folder().join(format!("upload-{:02}", bytes % TURNS));
+        std::fs::create_dir_all(self.folder())?;
+        FileLock::acquire_async(&lock::beside(&turn), LockMode::Exclusive, waiting).await
+    }
+
+    fn folder(&self) -> &Path {
+        self.path
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+    }
+
+    /// Applies `change` to the entries on disk, re-read under the ledger's lock so that
+    /// another process's new entries survive, and writes them atomically.
     fn update(&mut self, change: impl FnOnce(&mut Vec<LedgerEntry>)) -> io::Result<()> {
+        std::fs::create_dir_all(self.folder())?;
+        let _lock = FileLock::acquire(&lock::beside(&self.path), LockMode::Exclusive, || {})?;
         let mut entries = read_entries(&self.path).unwrap_or_default();
         change(&mut entries);
         write_atomically(

@@ -4,7 +4,7 @@
 //! Client ── client (transport, key, envelopes) ── retry (backoff) ── create (never twice)
 //!   ├─ files, multipart (streamed upload), upload (ledger, digest), download
 //!   ├─ jobs, checkpoints, deployments
-//!   └─ generation (+ images: local files as data: URLs)
+//!   └─ generation (+ images: local files as temporary uploads, or data: URLs)
 //! ```
 //!
 //! Beijing (`cn-beijing`) uploads through the native file API, Singapore (`ap-southeast-1`)
@@ -41,6 +41,7 @@ pub mod multipart;
 pub mod retry;
 pub mod secret;
 mod status;
+pub mod temporary;
 mod transfer;
 pub mod upload;
 pub mod zip_digest;

@@ -18,6 +18,7 @@ use super::ledger::{Ledger, LedgerEntry, SourceStamp};
 use super::multipart::{self, SendOptions};
 use super::transfer::{self, Limits, Meter};
 use super::zip_digest;
+use crate::lock::{self, FileLock, Mode as LockMode};
 use crate::models::Region;
 use crate::progress::Progress;
 
@@ -61,17 +62,47 @@ pub struct UploadReport {
     pub notes: Vec<String>,
 }
 
+/// A SHA-256 and where it came from; `verified` once it is known to be the file's.
+struct Known {
+    sha256: String,
+    source: DigestSource,
+    verified: bool,
+}
+
 /// Uploads the zip at `request.path` unless the ledger shows it is already there.
+///
+/// While it runs, the zip's lock is held shared (a `wanft pack` of that zip waits, so the zip
+/// cannot change between hashing and sending), and the ledger's turn for zips of its size is
+/// held (a concurrent upload of the same zip waits, then finds this one's entry).
 pub async fn upload_zip(client: &Client, request: ZipUpload<'_>) -> Result<UploadReport, ApiError> {
     let ZipUpload {
         path,
         force,
-        ledger,
+        mut ledger,
         stall_timeout,
         progress,
     } = request;
+    let locked = |e| ApiError::local(format!("cannot lock {}", path.display()), e);
+    let _zip_lock = FileLock::acquire_async(&lock::path_for(path), LockMode::Shared, || {
+        progress.begin("waiting for the wanft pack writing this zip", 0);
+    })
+    .await
+    .map_err(locked)?;
     let stamp = SourceStamp::of(path)
         .map_err(|e| ApiError::local(format!("cannot read {}", path.display()), e))?;
+    let _turn = match ledger.as_deref_mut() {
+        Some(ledger) => {
+            let turn = ledger
+                .upload_turn(stamp.bytes, || {
+                    progress.begin("waiting for another upload of this zip", 0)
+                })
+                .await
+                .map_err(locked)?;
+            ledger.reload();
+            Some(turn)
+        }
+        None => None,
+    };
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -80,30 +111,67 @@ pub async fn upload_zip(client: &Client, request: ZipUpload<'_>) -> Result<Uploa
     let base_url = client.base_url();
     let mut notes = Vec::new();
 
-    let mut digest = zip_digest::from_pack_manifest(path)
-        .map(|sha| (sha, DigestSource::PackManifest))
+    // The pack manifest's digest is a claim until the file's own bytes confirm it; the ledger's
+    // record of this very file (path, size, modification time) is taken as it is.
+    let claimed = match zip_digest::from_pack_manifest(path) {
+        Ok(claim) => claim,
+        Err(why) => {
+            notes.push(format!(
+                "ignoring the pack manifest {}: {why}",
+                crate::pack::manifest::path_for(path).display()
+            ));
+            None
+        }
+    };
+    let mut digest = claimed
+        .map(|sha256| Known {
+            sha256,
+            source: DigestSource::PackManifest,
+            verified: false,
+        })
         .or_else(|| {
             let known = ledger.as_deref()?.known_hash(&stamp)?;
-            Some((known.to_owned(), DigestSource::Ledger))
+            Some(Known {
+                sha256: known.to_owned(),
+                source: DigestSource::Ledger,
+                verified: true,
+            })
         });
     if !force && let Some(ledger) = ledger.as_deref() {
         if digest.is_none() && ledger.has_size(stamp.bytes, region, &base_url) {
-            let sha = hash_file(path, stamp.bytes, progress).await?;
-            digest = Some((sha, DigestSource::Hashed));
+            let sha256 = hash_file(path, stamp.bytes, progress).await?;
+            digest = Some(Known {
+                sha256,
+                source: DigestSource::Hashed,
+                verified: true,
+            });
         }
-        if let Some((sha, source)) = &digest
-            && let Some(entry) = ledger.find(sha, region, &base_url)
+        if let Some(known) = &mut digest
+            && !known.verified
+            && ledger.find(&known.sha256, region, &base_url).is_some()
+        {
+            // About to be trusted to skip the upload: confirmed by the bytes first.
+            let actual = hash_file(path, stamp.bytes, progress).await?;
+            if actual != known.sha256 {
+                notes.push(mismatch_note(path));
+                known.sha256 = actual;
+                known.source = DigestSource::Hashed;
+            }
+            known.verified = true;
+        }
+        if let Some(known) = &digest
+            && let Some(entry) = ledger.find(&known.sha256, region, &base_url)
         {
             if still_there(client, entry).await? {
                 return Ok(UploadReport {
                     id: entry.file_id.clone(),
                     file_name: entry.file_name.clone(),
                     bytes: entry.bytes,
-                    sha256: sha.clone(),
+                    sha256: known.sha256.clone(),
                     region,
                     base_url,
                     reused: true,
-                    digest_source: *source,
+                    digest_source: known.source,
                     notes,
                 });
             }
@@ -116,15 +184,20 @@ pub async fn upload_zip(client: &Client, request: ZipUpload<'_>) -> Result<Uploa
 
     let options = SendOptions {
         stall_timeout,
-        hash: digest.is_none(),
+        hash: digest.as_ref().is_none_or(|known| !known.verified),
         progress,
     };
     let sent = multipart::send_file(client, path, &options).await?;
     let (sha256, digest_source) = match (digest, sent.sha256) {
-        (Some(known), _) => known,
-        (None, Some(sha)) => (sha, DigestSource::WhileUploading),
+        (Some(known), _) if known.verified => (known.sha256, known.source),
+        (Some(known), Some(actual)) if actual == known.sha256 => (actual, known.source),
+        (Some(_), Some(actual)) => {
+            notes.push(mismatch_note(path));
+            (actual, DigestSource::WhileUploading)
+        }
+        (None, Some(actual)) => (actual, DigestSource::WhileUploading),
         // The server answered before reading everything; the size check passed, so hash now.
-        (None, None) => (
+        (_, None) => (
             hash_file(path, stamp.bytes, progress).await?,
             DigestSource::Hashed,
         ),
@@ -159,6 +232,14 @@ pub async fn upload_zip(client: &Client, request: ZipUpload<'_>) -> Result<Uploa
         }
     }
     Ok(report)
+}
+
+fn mismatch_note(zip: &Path) -> String {
+    format!(
+        "the pack manifest {} does not describe this zip (its SHA-256 differs); it was not \
+         trusted",
+        crate::pack::manifest::path_for(zip).display()
+    )
 }
 
 /// Whether the ledger's file still exists on the server with the recorded size.

@@ -17,10 +17,10 @@ use crate::pack::manifest::PackManifest;
 /// Read size while hashing.
 const HASH_CHUNK: usize = 1 << 20;
 
-/// The zip's SHA-256 (lowercase hex) from its pack manifest, if there is one that still
-/// describes the zip.
-pub fn from_pack_manifest(zip: &Path) -> Option<String> {
-    PackManifest::describing(zip).map(|m| m.archive.sha256.to_ascii_lowercase())
+/// The zip's SHA-256 (lowercase hex) as its pack manifest claims it, if there is one that still
+/// describes the zip; `Err` (a reason) when a manifest is there but cannot be read.
+pub fn from_pack_manifest(zip: &Path) -> Result<Option<String>, String> {
+    PackManifest::describing(zip).map(|m| m.map(|m| m.archive.sha256.to_ascii_lowercase()))
 }
 
 /// SHA-256 of the file at `path` (lowercase hex), counting bytes on `meter`.
@@ -71,7 +71,7 @@ mod tests {
     #[test]
     fn a_matching_manifest_gives_the_digest() {
         let (_dir, zip) = zip_with_manifest(&manifest("out.zip", 6, &"AB".repeat(32)));
-        assert_eq!(from_pack_manifest(&zip), Some("ab".repeat(32)));
+        assert_eq!(from_pack_manifest(&zip), Ok(Some("ab".repeat(32))));
     }
 
     #[test]
@@ -85,8 +85,13 @@ mod tests {
             json!([1, 2]),
         ] {
             let (_dir, zip) = zip_with_manifest(&m);
-            assert_eq!(from_pack_manifest(&zip), None, "{m}");
+            let claim = from_pack_manifest(&zip);
+            assert!(!matches!(claim, Ok(Some(_))), "{m}: {claim:?}");
         }
+        // What is not a manifest at all says so.
+        let (_dir, zip) = zip_with_manifest(&json!([1, 2]));
+        let reason = from_pack_manifest(&zip).unwrap_err();
+        assert!(reason.contains("not a pack manifest"), "{reason}");
         // Rewritten after the manifest: stale.
         let (_dir, zip) = zip_with_manifest(&manifest("out.zip", 6, &sha));
         let later = std::time::SystemTime::now() + std::time::Duration::from_secs(60);
@@ -96,7 +101,7 @@ mod tests {
             .unwrap()
             .set_modified(later)
             .unwrap();
-        assert_eq!(from_pack_manifest(&zip), None);
+        assert_eq!(from_pack_manifest(&zip), Ok(None));
     }
 
     #[test]

@@ -67,14 +67,26 @@ pub fn run(args: &DeployArgs, global: &GlobalArgs) -> Result<Outcome> {
             interval,
         } => {
             let section = &session.config.deploy;
+            let configured = *use_input_prompt
+                || section.use_input_prompt.is_some()
+                || section.prompt.is_some()
+                || section.lora_prompt_default.is_some();
+            let aigc_config = configured.then(|| AigcConfig {
+                use_input_prompt: *use_input_prompt || section.use_input_prompt == Some(true),
+                prompt: section.prompt.clone(),
+                lora_prompt_default: section.lora_prompt_default.clone(),
+            });
+            if aigc_config.is_none() {
+                session.note(
+                    "no [deploy] prompt settings in wanft.toml and no --use-input-prompt: the \
+                     deployment gets no aigc_config, so the platform's default prompt handling \
+                     applies",
+                );
+            }
             let request = NewDeployment {
                 model_name: model_name.clone(),
                 capacity: *capacity,
-                aigc_config: AigcConfig {
-                    use_input_prompt: *use_input_prompt || section.use_input_prompt == Some(true),
-                    prompt: section.prompt.clone(),
-                    lora_prompt_default: section.lora_prompt_default.clone(),
-                },
+                aigc_config,
             };
             let deployment = session.block_on(deployments::create_deployment(client, &request))?;
             if *then_wait {

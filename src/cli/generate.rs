@@ -14,7 +14,7 @@ use wanft::api::download::download;
 use wanft::api::generation::{
     self, DEFAULT_RESOLUTION, Endpoint, InferenceRules, MAX_SEED, Synthesis, Task, TaskStatus,
 };
-use wanft::api::images::image_url;
+use wanft::api::images::{LocalImages, prepare_image};
 use wanft::models::{self, TaskType};
 
 #[derive(Debug, clap::Args)]
@@ -22,12 +22,17 @@ pub struct GenerateArgs {
     /// The deployed model (`deployed_model` of a RUNNING deployment).
     #[arg(long, value_name = "DEPLOYED")]
     pub model: String,
-    /// First frame: a local image (sent inline) or an http(s)/oss URL.
+    /// First frame: a local image (uploaded temporarily, as the official clients do) or an
+    /// http(s)/oss URL.
     #[arg(long, value_name = "PATH_OR_URL")]
     pub image: String,
     /// Last frame (key-frame models): a local image or a URL.
     #[arg(long, value_name = "PATH_OR_URL")]
     pub last_frame: Option<String>,
+    /// Send local images inline as data: URLs instead of uploading them (a third larger, and
+    /// counted against the image size limits).
+    #[arg(long)]
+    pub inline_images: bool,
     /// Prompt; used only by deployments created with --use-input-prompt.
     #[arg(long)]
     pub prompt: Option<String>,
@@ -93,15 +98,29 @@ pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> Result<Outcome> {
     let base = deployment.base_model.as_deref().and_then(models::find);
     let endpoint = Endpoint::choose(args.task, args.last_frame.is_some(), base);
     let rules = InferenceRules::of(endpoint, base);
+    let how = if args.inline_images {
+        LocalImages::Inline
+    } else {
+        LocalImages::Upload
+    };
+    let frame = |arg: &str| -> Result<String> {
+        let prepared = session.block_on(prepare_image(
+            client,
+            &args.model,
+            arg,
+            rules.max_image_bytes,
+            how,
+        ))?;
+        if let Some(note) = &prepared.note {
+            session.note(note);
+        }
+        Ok(prepared.url)
+    };
     let synthesis = Synthesis {
         model: args.model.clone(),
         endpoint,
-        first_frame: image_url(&args.image, rules.max_image_bytes)?,
-        last_frame: args
-            .last_frame
-            .as_deref()
-            .map(|frame| image_url(frame, rules.max_image_bytes))
-            .transpose()?,
+        first_frame: frame(&args.image)?,
+        last_frame: args.last_frame.as_deref().map(frame).transpose()?,
         prompt: args.prompt.clone(),
         negative_prompt: args.negative_prompt.clone(),
         resolution: args.resolution.clone(),

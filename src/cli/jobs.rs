@@ -71,6 +71,13 @@ pub struct CreateArgs {
     /// Base model [default: `model` of wanft.toml, else wan2.5-i2v-preview].
     #[arg(long, value_name = "MODEL", value_parser = models::lookup)]
     pub model: Option<&'static ModelProfile>,
+    /// Job name [default: a fresh unique name, which lets a create whose answer was lost find
+    /// its own job]. Give concurrent creates distinct names.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Name of the resulting model (the platform's `model_name`).
+    #[arg(long, value_name = "NAME")]
+    pub model_name: Option<String>,
     #[command(flatten)]
     pub hyper: HyperArgs,
 }
@@ -170,6 +177,8 @@ fn run_create(session: &Session, args: &CreateArgs, global: &GlobalArgs) -> Resu
         training_file_ids: args.training.clone(),
         validation_file_ids: args.validation.clone(),
         hyper_parameters: hyper,
+        job_name: args.name.clone(),
+        model_name: args.model_name.clone(),
     };
     let job = session.block_on(jobs::create_job(&session.client, &new_job))?;
     print_job(session, &job)?;
@@ -267,7 +276,11 @@ fn print_job(session: &Session, job: &Job) -> Result<()> {
                 .join(" ")
         })
         .unwrap_or_default();
-    let mut rows = vec![
+    let mut rows = Vec::new();
+    if let Some(name) = job.job_name.as_deref().filter(|n| *n != job.job_id) {
+        rows.push(("name", name.to_owned()));
+    }
+    rows.extend([
         ("model", or_dash(job.model.as_deref()).to_owned()),
         (
             "output",
@@ -277,7 +290,10 @@ fn print_job(session: &Session, job: &Job) -> Result<()> {
         ("training", ids(&job.training_file_ids)),
         ("validation", ids(&job.validation_file_ids)),
         ("hyper", hyper),
-    ];
+    ]);
+    if let Some(name) = &job.model_name {
+        rows.push(("model name", name.clone()));
+    }
     if let Some(end) = &job.end_time {
         rows.push(("ended", end.clone()));
     }

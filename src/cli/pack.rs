@@ -128,7 +128,7 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
     if prepared.iter().all(Prepared::is_ready) {
         for ((job, options), ready) in jobs.iter().zip(&options).zip(&prepared) {
             let zip = ready
-                .write(&job.output, options)
+                .write_with(&job.output, options, args.force)
                 .with_context(|| format!("cannot write `{}`", job.output.display()))?;
             packed.push(zip);
         }

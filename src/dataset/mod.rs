@@ -337,21 +337,40 @@ fn discover(source: &Source, findings: &mut Findings) -> Layout {
         .min_by_key(|e| (e.name.matches('/').count(), &e.name))
     {
         let base = first.name[..first.name.len() - MANIFEST.len()].to_string();
-        findings.push(
+        let folder = base.trim_end_matches('/');
+        let depth = first.name.matches('/').count();
+        // One wrapping folder around one data.jsonl is accepted (spec §8.8); deeper nesting or
+        // several candidates are not.
+        let finding = if depth == 1 && nested.len() == 1 {
             Finding::new(
                 &rule::NESTED,
                 Location::file(first.name.clone()),
                 format!(
-                    "data.jsonl is inside `{}` instead of at the root",
-                    base.trim_end_matches('/')
+                    "data.jsonl is inside the wrapping folder `{folder}`; its paths are read \
+                     from there"
                 ),
             )
-            .hint(format!(
-                "re-create the zip from inside the folder: cd {} && zip -r ../dataset.zip . \
-                 (or run `wanft pack`)",
-                base.trim_end_matches('/')
-            )),
-        );
+        } else if nested.len() > 1 {
+            Finding::new(
+                &rule::NESTED_DEEP,
+                Location::file(first.name.clone()),
+                format!(
+                    "{} data.jsonl files in folders and none at the root; wanft reads `{}`",
+                    nested.len(),
+                    first.name
+                ),
+            )
+        } else {
+            Finding::new(
+                &rule::NESTED_DEEP,
+                Location::file(first.name.clone()),
+                format!("data.jsonl is {depth} folders down, in `{folder}`"),
+            )
+        };
+        findings.push(finding.hint(format!(
+            "re-create the zip from inside the folder: cd {folder} && zip -r ../dataset.zip . \
+             (or run `wanft pack`, which writes it flat)"
+        )));
         return Layout::Manifest {
             name: first.name.clone(),
             base,

@@ -69,6 +69,12 @@ impl ExportStatus {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JobRecord {
     pub job_id: String,
+    /// `job_name` as given at create (spec §8.5); the job id when none was.
+    #[serde(default)]
+    pub job_name: Option<String>,
+    /// `model_name` as given at create (spec §8.5), echoed in the record.
+    #[serde(default)]
+    pub model_name: Option<String>,
     /// Base model name.
     pub model: String,
     pub training_file_ids: Vec<String>,
@@ -442,6 +448,8 @@ mod tests {
         .resolve(model);
         JobRecord {
             job_id: "ft-202501010000-abcd".into(),
+            job_name: None,
+            model_name: None,
             model: model.name.into(),
             training_file_ids: vec!["f".into()],
             validation_file_ids: vec![],

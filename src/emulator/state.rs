@@ -48,6 +48,32 @@ pub struct Db {
     pub tasks: Vec<TaskRecord>,
     /// Native file records carry a numeric `id` next to their UUID.
     pub next_file_number: u64,
+    /// Temporary uploads of generation inputs (spec §8.7).
+    #[serde(default)]
+    pub oss_objects: Vec<OssObject>,
+}
+
+/// A temporary upload (`oss://<key>`), resolvable for 48 hours.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OssObject {
+    pub key: String,
+    pub bytes: u64,
+    pub content_type: Option<String>,
+    pub uploaded: EmuTime,
+    /// Tasks whose inputs named it, in order.
+    pub resolved_by: Vec<String>,
+}
+
+impl OssObject {
+    /// Its file in the blob directory: keys are paths, so they are hashed into one name.
+    pub fn blob_name(key: &str) -> String {
+        use sha2::Digest;
+        format!("oss-{}", hex::encode(sha2::Sha256::digest(key.as_bytes())))
+    }
+
+    pub fn alive_at(&self, now: EmuTime) -> bool {
+        now < self.uploaded.plus(super::routes::oss::OBJECT_LIFETIME)
+    }
 }
 
 /// The single account the emulator serves.
@@ -189,6 +215,7 @@ impl State {
                 deployments: Vec::new(),
                 tasks: Vec::new(),
                 next_file_number: 1,
+                oss_objects: Vec::new(),
             },
             ids,
             timings,
@@ -205,6 +232,14 @@ impl State {
 
     pub fn job_mut(&mut self, id: &str) -> Option<&mut JobRecord> {
         self.db.jobs.iter_mut().find(|j| j.job_id == id)
+    }
+
+    /// The temporary upload under `key`, while it resolves.
+    pub fn oss_object(&self, key: &str, now: EmuTime) -> Option<&OssObject> {
+        self.db
+            .oss_objects
+            .iter()
+            .find(|o| o.key == key && o.alive_at(now))
     }
 
     pub fn deployment(&self, deployed_model: &str) -> Option<&DeploymentRecord> {

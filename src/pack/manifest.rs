@@ -162,28 +162,46 @@ const MAX_MANIFEST_BYTES: u64 = 256 << 20;
 impl PackManifest {
     /// The manifest beside `zip`, if there is one that still describes it: same file name and
     /// size, and the zip not modified after the manifest was written (pack writes the manifest
-    /// last). Lets `upload` skip hashing a zip it can prove it knows.
-    pub fn describing(zip: &Path) -> Option<PackManifest> {
+    /// last). Read under the output's lock, so that a pack is never caught between its two
+    /// renames. What it says about the zip's SHA-256 is a claim, to be verified before it is
+    /// trusted. `Err` (a reason) when a manifest is there but cannot be read.
+    pub fn describing(zip: &Path) -> Result<Option<PackManifest>, String> {
         let manifest_file = path_for(zip);
-        let manifest_meta = std::fs::metadata(&manifest_file).ok()?;
-        let zip_meta = std::fs::metadata(zip).ok()?;
-        if manifest_meta.len() > MAX_MANIFEST_BYTES
-            || zip_meta.modified().ok()? > manifest_meta.modified().ok()?
-        {
-            return None;
+        let _lock = crate::lock::FileLock::acquire(
+            &crate::lock::path_for(zip),
+            crate::lock::Mode::Shared,
+            || {},
+        )
+        .map_err(|e| format!("cannot lock it: {e}"))?;
+        let bytes = match crate::small_file::read(&manifest_file, MAX_MANIFEST_BYTES) {
+            Ok(bytes) => bytes,
+            Err(e) if e.is_not_found() => return Ok(None),
+            Err(e) => return Err(e.to_string()),
+        };
+        let (Ok(manifest_meta), Ok(zip_meta)) =
+            (std::fs::metadata(&manifest_file), std::fs::metadata(zip))
+        else {
+            return Ok(None);
+        };
+        let (Ok(manifest_time), Ok(zip_time)) = (manifest_meta.modified(), zip_meta.modified())
+        else {
+            return Ok(None);
+        };
+        if zip_time > manifest_time {
+            return Ok(None);
         }
-        let bytes = crate::small_file::read(&manifest_file, MAX_MANIFEST_BYTES).ok()?;
-        let manifest: PackManifest = serde_json::from_slice(&bytes).ok()?;
+        let manifest: PackManifest = serde_json::from_slice(&bytes)
+            .map_err(|e| format!("it is not a pack manifest: {e}"))?;
         let archive = &manifest.archive;
         let same_file = zip.file_name().is_some_and(|n| *n == *archive.file);
         let well_formed =
             archive.sha256.len() == 64 && archive.sha256.bytes().all(|b| b.is_ascii_hexdigit());
-        (manifest.schema == SCHEMA
+        Ok((manifest.schema == SCHEMA
             && manifest.schema_version == SCHEMA_VERSION
             && same_file
             && well_formed
             && archive.size == zip_meta.len())
-        .then_some(manifest)
+        .then_some(manifest))
     }
 
     /// The manifest as written: pretty JSON and a final newline.

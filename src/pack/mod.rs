@@ -26,12 +26,13 @@ pub mod writer;
 
 use std::collections::HashMap;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use crate::check::{self, CheckError, CheckOptions, CheckReport};
 use crate::dataset::{Field, MANIFEST, ModeChoice, Role, member_name};
+use crate::lock::{FileLock, Mode as LockMode};
 use crate::progress::Silent;
 use crate::rules::{Finding, Severity};
 use budget::OverBudget;
@@ -168,8 +169,12 @@ pub fn check_output(out: &Path, inputs: &[&Path], force: bool) -> Result<(), Pac
             });
         }
     }
-    if out.exists() && !force {
-        return Err(PackError::OutputExists { path: out.into() });
+    if !force {
+        for path in [out.to_path_buf(), manifest::path_for(out)] {
+            if fs::symlink_metadata(&path).is_ok() {
+                return Err(PackError::OutputExists { path });
+            }
+        }
     }
     Ok(())
 }
@@ -344,9 +349,24 @@ impl Prepared {
         self.report.dataset.mode.role
     }
 
-    /// Writes the zip to `out` (and `out.manifest.json`): staged, verified, synced, renamed.
-    /// On any failure, including cancellation, nothing is left at `out` or beside it.
+    /// Writes the zip to `out` (and `out.manifest.json`), replacing what is there. See
+    /// [`Prepared::write_with`].
     pub fn write(&self, out: &Path, options: &PackOptions) -> Result<Packed, PackError> {
+        self.write_with(out, options, true)
+    }
+
+    /// Writes the zip to `out` and its manifest beside it, as one unit: both are staged,
+    /// verified and synced first, then renamed into place under the output's lock, so that a
+    /// reader holding the lock (`upload`) never sees one without the other, and concurrent
+    /// packs to one output take turns. Without `overwrite`, an existing zip or manifest is
+    /// refused (checked under the lock). On any failure, including cancellation, nothing is
+    /// left at `out` or beside it.
+    pub fn write_with(
+        &self,
+        out: &Path,
+        options: &PackOptions,
+        overwrite: bool,
+    ) -> Result<Packed, PackError> {
         if !self.is_ready() {
             return Err(PackError::Refused);
         }
@@ -367,6 +387,36 @@ impl Prepared {
             return Err(PackError::Cancelled);
         }
         let manifest_path = manifest::path_for(out);
+        let manifest = self.manifest(out, &written, options);
+        // Staged (and synced) before anything is renamed: a full disk fails here, with
+        // nothing in place.
+        let staged_manifest = Staged::create(&manifest_path)
+            .and_then(|staged| {
+                staged.file().write_all(&manifest.to_json())?;
+                staged.file().sync_all()?;
+                Ok(staged)
+            })
+            .map_err(io_error("write", &manifest_path))?;
+
+        let lock_path = crate::lock::path_for(out);
+        let mut waited = false;
+        let _lock = FileLock::acquire(&lock_path, LockMode::Exclusive, || {
+            waited = true;
+            control
+                .progress
+                .begin("waiting for another wanft process using the output", 0);
+        })
+        .map_err(io_error("lock", &lock_path))?;
+        if waited {
+            control.progress.end();
+        }
+        if !overwrite {
+            for path in [out, manifest_path.as_path()] {
+                if fs::symlink_metadata(path).is_ok() {
+                    return Err(PackError::OutputExists { path: path.into() });
+                }
+            }
+        }
         // A manifest describing a zip that is about to be replaced must not outlive it.
         match fs::remove_file(&manifest_path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => {
@@ -375,9 +425,11 @@ impl Prepared {
             _ => {}
         }
         staged.commit().map_err(io_error("write", out))?;
-        let manifest = self.manifest(out, &written, options);
-        Staged::write_atomically(&manifest_path, &manifest.to_json())
-            .map_err(io_error("write", &manifest_path))?;
+        if let Err(e) = staged_manifest.commit() {
+            // A zip without its manifest is not what a pack leaves behind.
+            let _ = fs::remove_file(out);
+            return Err(io_error("write", &manifest_path)(e));
+        }
         Ok(Packed {
             path: out.to_path_buf(),
             manifest_path,

@@ -16,12 +16,25 @@ pub const MISSING: Rule = Rule {
 pub const NESTED: Rule = Rule {
     code: "J002",
     name: "manifest-nested",
-    severity: Error,
-    summary: "data.jsonl sits inside a folder (a wrapping folder such as mydata/data.jsonl).",
-    why: "Paths are resolved from the zip root; a zip made by compressing the folder itself \
-          puts everything one level down and the platform finds no data.jsonl.",
+    severity: Warning,
+    summary: "data.jsonl sits inside one wrapping folder (mydata/data.jsonl).",
+    why: "The platform appears to accept one wrapping folder and to resolve paths from the \
+          folder that holds data.jsonl (many official sample archives are made that way), but \
+          older documentation calls it an error; a flat zip is accepted by every revision.",
     fix: "Re-create the zip from inside the folder (cd mydata && zip -r ../data.zip .), or let \
-          `wanft pack` build it.",
+          `wanft pack` build it flat.",
+};
+
+pub const NESTED_DEEP: Rule = Rule {
+    code: "J022",
+    name: "manifest-nested-deep",
+    severity: Error,
+    summary: "data.jsonl sits two or more folders down, or several wrapping folders each hold \
+              one.",
+    why: "The platform accepts at most one wrapping folder around a single data.jsonl; deeper \
+          nesting or several candidates leave it without the sample list.",
+    fix: "Zip the dataset folder's contents (cd mydata && zip -r ../data.zip .), one dataset \
+          per zip, or let `wanft pack` build it.",
 };
 
 pub const TOO_LARGE: Rule = Rule {
@@ -232,6 +245,7 @@ pub const RULES: &[&Rule] = &[
     &EMPTY_MANIFEST,
     &UNMATCHED_STEM,
     &TOO_MANY_LINES,
+    &NESTED_DEEP,
 ];
 
 use crate::check::Context;

@@ -183,6 +183,17 @@ pub fn image(spec: ImageSpec) -> PathBuf {
     })
 }
 
+/// A file made by ffmpeg with `args` (inputs, codecs, options; the output path is appended),
+/// for what [`VideoSpec`] does not describe: lossless cuts, B-frames, fragment flags. Built on
+/// first use and cached like the others.
+pub fn made_with(name: &str, extension: &str, args: &[&str]) -> PathBuf {
+    cached(name, &args, extension, |out| {
+        let mut full = args_of(args);
+        full.push(out.into());
+        run_ffmpeg(&full);
+    })
+}
+
 /// The fixture directory, inside the target directory Cargo gives integration tests.
 pub fn fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).join("test-fixtures")

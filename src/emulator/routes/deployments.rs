@@ -120,24 +120,29 @@ pub async fn create(
             "The plan {plan} is not supported, it must be {LORA}"
         )));
     }
-    let aigc = body
-        .optional_object("aigc_config")?
-        .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter: aigc_config"))?;
-    let use_input_prompt = aigc.optional_bool("use_input_prompt")?.ok_or_else(|| {
-        ApiError::invalid_parameter("Missing required parameter: aigc_config.use_input_prompt")
-    })?;
-    // The templates matter only when the caller's prompt is ignored.
-    let lora_prompt_default = if use_input_prompt {
-        aigc.optional_str("lora_prompt_default")?.map(str::to_owned)
-    } else {
-        for key in ["prompt", "lora_prompt_default"] {
-            aigc.required_str(key).map_err(|_| {
-                ApiError::invalid_parameter(format!(
-                    "Missing required parameter: aigc_config.{key} (required when use_input_prompt is false)"
-                ))
+    // Optional (spec §8.6): the official SDK cannot send it. Without it the platform's
+    // default prompt handling applies; the emulator's convention is the caller's prompt.
+    let (use_input_prompt, lora_prompt_default) = match body.optional_object("aigc_config")? {
+        None => (true, None),
+        Some(aigc) => {
+            let use_input_prompt = aigc.optional_bool("use_input_prompt")?.ok_or_else(|| {
+                ApiError::invalid_parameter(
+                    "Missing required parameter: aigc_config.use_input_prompt",
+                )
             })?;
+            // The templates matter only when the caller's prompt is ignored.
+            if !use_input_prompt {
+                for key in ["prompt", "lora_prompt_default"] {
+                    aigc.required_str(key).map_err(|_| {
+                        ApiError::invalid_parameter(format!(
+                            "Missing required parameter: aigc_config.{key} (required when use_input_prompt is false)"
+                        ))
+                    })?;
+                }
+            }
+            let default = aigc.optional_str("lora_prompt_default")?.map(str::to_owned);
+            (use_input_prompt, default)
         }
-        aigc.optional_str("lora_prompt_default")?.map(str::to_owned)
     };
     let record = shared.store.write(|state, now| {
         let (base_model, task) = resolve_model(state, &model_name, now)?;

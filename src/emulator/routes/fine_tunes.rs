@@ -3,9 +3,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use std::convert::Infallible;
+use std::time::Duration;
+
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use axum::response::Response;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::StreamExt;
 use serde_json::{Map, Value, json};
 
 use super::{BodyFields, JsonObject, PathParams, QueryParams, output};
@@ -21,13 +27,46 @@ use crate::models;
 /// The only training type (LoRA).
 const EFFICIENT_SFT: &str = "efficient_sft";
 
-/// Newer request keys the emulator does not implement (spec §6.5): answered with 400.
-const UNSUPPORTED_KEYS: [&str; 4] = [
-    "training_datasets",
-    "validation_datasets",
-    "job_name",
-    "model_name",
-];
+/// Data sources beside the file-id arrays (spec §8.5): the route for data beyond the 1 GB zip
+/// limit, as OSS mounts. Not emulated; answered with a message that says so.
+const DATASET_KEYS: [&str; 2] = ["training_datasets", "validation_datasets"];
+
+/// Longest `job_name` / `model_name` accepted (undocumented; a generous bound).
+const MAX_NAME_CHARS: usize = 256;
+
+/// An optional name field: a non-empty string of at most [`MAX_NAME_CHARS`].
+fn optional_name(body: &Map<String, Value>, key: &str) -> Result<Option<String>, ApiError> {
+    match body.optional_str(key)? {
+        None => Ok(None),
+        Some(name) if name.trim().is_empty() || name.chars().count() > MAX_NAME_CHARS => {
+            Err(ApiError::invalid_parameter(format!(
+                "The parameter {key} must be a non-empty string of at most {MAX_NAME_CHARS} characters"
+            )))
+        }
+        Some(name) => Ok(Some(name.to_owned())),
+    }
+}
+
+/// The refusal of `training_datasets` / `validation_datasets`, naming what to do instead.
+fn dataset_sources_refusal(body: &Map<String, Value>, key: &str) -> ApiError {
+    let oss_mount = body
+        .get(key)
+        .and_then(Value::as_array)
+        .is_some_and(|items| {
+            items
+                .iter()
+                .any(|i| i.get("data_source_type").and_then(Value::as_str) == Some("oss_mount"))
+        });
+    let what = if oss_mount {
+        "OSS-mounted datasets (data_source_type oss_mount) are not supported here"
+    } else {
+        "dataset sources are not supported here"
+    };
+    ApiError::invalid_parameter(format!(
+        "The parameter {key} is not supported: {what}. Upload each dataset as a zip of at most \
+         1 GB and pass the file ids as training_file_ids / validation_file_ids"
+    ))
+}
 
 /// The job record of spec §6.5; `detailed` adds the GET/list fields of §6.6.
 pub fn job_record(
@@ -40,7 +79,7 @@ pub fn job_record(
     let status = job.status_at(now, timings);
     let mut record = json!({
         "job_id": job.job_id,
-        "job_name": job.job_id,
+        "job_name": job.job_name.as_deref().unwrap_or(&job.job_id),
         "status": status.as_str(),
         "finetuned_output": job.finetuned_output(),
         "model": job.model,
@@ -57,6 +96,9 @@ pub fn job_record(
         "group": "llm",
         "max_output_cnt": job.hyper.save_total_limit,
     });
+    if let Some(name) = &job.model_name {
+        record["model_name"] = json!(name);
+    }
     if detailed {
         if let Some(end) = job.end_time(timings).filter(|_| status.is_terminal()) {
             record["end_time"] = json!(end.job_format());
@@ -111,10 +153,8 @@ pub async fn create(
     request_id: RequestId,
     JsonObject(body): JsonObject,
 ) -> Result<Response, ApiError> {
-    if let Some(key) = UNSUPPORTED_KEYS.iter().find(|k| body.contains_key(**k)) {
-        return Err(ApiError::invalid_parameter(format!(
-            "The parameter {key} is not supported; use training_file_ids and validation_file_ids"
-        )));
+    if let Some(key) = DATASET_KEYS.iter().find(|k| body.contains_key(**k)) {
+        return Err(dataset_sources_refusal(&body, key));
     }
     let model_name = body.required_str("model")?;
     let model = models::find(model_name).ok_or_else(|| {
@@ -122,12 +162,15 @@ pub async fn create(
             "The model {model_name} does not support fine-tuning"
         ))
     })?;
-    let training_type = body.required_str("training_type")?;
+    // Optional since 2026 (spec §8.5); the only value for Wan models.
+    let training_type = body.optional_str("training_type")?.unwrap_or(EFFICIENT_SFT);
     if training_type != EFFICIENT_SFT {
         return Err(ApiError::invalid_parameter(format!(
             "The model {model_name} does not support training_type: {training_type}"
         )));
     }
+    let job_name = optional_name(&body, "job_name")?;
+    let model_name = optional_name(&body, "model_name")?;
     let training_file_ids = file_ids(&body, "training_file_ids", true)?;
     let validation_file_ids = file_ids(&body, "validation_file_ids", false)?;
     let hyper = hyper_params::from_request(
@@ -167,6 +210,8 @@ pub async fn create(
         }
         let job = JobRecord {
             job_id: state.new_job_id(now),
+            job_name,
+            model_name,
             model: model.name.to_owned(),
             training_file_ids,
             validation_file_ids,
@@ -250,6 +295,99 @@ pub async fn logs(
         &request_id,
         json!({ "total": total, "logs": &lines[start..end] }),
     ))
+}
+
+/// How often the event stream looks at its job, in real time.
+const EVENT_POLL: Duration = Duration::from_millis(100);
+
+/// What the event stream has told its client so far.
+struct StreamState {
+    shared: Arc<Shared>,
+    job_id: String,
+    /// Log lines sent.
+    offset: usize,
+    /// Status last sent.
+    status: Option<&'static str>,
+    done: bool,
+}
+
+/// `GET /api/v1/fine-tunes/{job_id}/stream`: the job's events as server-sent events, the path
+/// the official Python SDK reads (`FineTunes.stream_events`). The payload is undocumented; the
+/// emulator sends one JSON object per status change (`{job_id, status}`) and per log line
+/// (`{job_id, status, offset, line}`), and ends the stream once the job has ended and every
+/// line is out. An unknown job is a 404 before the stream starts; a job deleted meanwhile ends
+/// it with an `event:error` frame, as the SDK expects errors.
+pub async fn events(
+    State(shared): State<Arc<Shared>>,
+    PathParams(job_id): PathParams<String>,
+) -> Result<Response, ApiError> {
+    shared
+        .store
+        .read(|state, _| find_job(state, &job_id).map(|_| ()))??;
+    let start = StreamState {
+        shared,
+        job_id,
+        offset: 0,
+        status: None,
+        done: false,
+    };
+    let stream = futures_util::stream::unfold(start, |mut at| async move {
+        if at.done {
+            return None;
+        }
+        if at.offset > 0 || at.status.is_some() {
+            tokio::time::sleep(EVENT_POLL).await;
+        }
+        let events = at.next_events();
+        Some((futures_util::stream::iter(events), at))
+    })
+    .flatten()
+    .map(Ok::<_, Infallible>);
+    Ok(Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response())
+}
+
+impl StreamState {
+    /// The events since the last look.
+    fn next_events(&mut self) -> Vec<Event> {
+        let job_id = self.job_id.clone();
+        let seen = self.shared.store.read(|state, now| {
+            state.job(&job_id).map(|job| {
+                let status = job.status_at(now, &state.timings);
+                (status, job.logs_at(now, &state.timings))
+            })
+        });
+        let Ok(Some((status, lines))) = seen else {
+            self.done = true;
+            let body = json!({ "code": "NotFound", "message": "Not found.", "job_id": job_id });
+            return vec![Event::default().event("error").data(body.to_string())];
+        };
+        let mut events = Vec::new();
+        if self.status != Some(status.as_str()) {
+            self.status = Some(status.as_str());
+            events.push(
+                Event::default()
+                    .data(json!({ "job_id": job_id, "status": status.as_str() }).to_string()),
+            );
+        }
+        for line in lines.iter().skip(self.offset) {
+            events.push(
+                Event::default().data(
+                    json!({
+                        "job_id": job_id,
+                        "status": status.as_str(),
+                        "offset": self.offset,
+                        "line": line,
+                    })
+                    .to_string(),
+                ),
+            );
+            self.offset += 1;
+        }
+        self.done = status.is_terminal();
+        events
+    }
 }
 
 /// `POST /api/v1/fine-tunes/{job_id}/cancel`: `CANCELING`, then `CANCELED`, billing the steps

@@ -15,6 +15,7 @@ pub mod deployments;
 pub mod files_compat;
 pub mod files_native;
 pub mod fine_tunes;
+pub mod oss;
 pub mod tasks;
 pub mod uploads;
 
@@ -76,6 +77,10 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/v1/fine-tunes/{job_id}/logs", get(fine_tunes::logs))
         .route(
+            "/api/v1/fine-tunes/{job_id}/stream",
+            get(fine_tunes::events),
+        )
+        .route(
             "/api/v1/fine-tunes/{job_id}/validation-results",
             get(checkpoints::validation_results),
         )
@@ -108,11 +113,17 @@ pub fn router(shared: Arc<Shared>) -> Router {
             post(tasks::submit_key_frames).layer(DefaultBodyLimit::max(SYNTHESIS_BODY_LIMIT)),
         )
         .route("/api/v1/tasks/{task_id}", get(tasks::get))
+        .route("/api/v1/uploads", get(oss::get_policy))
         .layer(from_fn_with_state(shared.clone(), faults::inject))
         .layer(from_fn_with_state(shared.clone(), ratelimit::enforce))
         .layer(from_fn_with_state(shared.clone(), auth::require_api_key));
     let open = Router::new()
         .route("/blobs/{*path}", get(blobs::serve))
+        .route(
+            "/oss",
+            post(oss::upload).layer(DefaultBodyLimit::max(oss::UPLOAD_BODY_LIMIT)),
+        )
+        .route("/__emulator/oss", get(oss::list_objects))
         .route(
             "/__emulator/faults",
             get(admin::get_faults).post(admin::set_faults),

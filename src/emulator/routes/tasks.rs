@@ -17,13 +17,13 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
-use super::{BodyFields, JsonObject, PathParams, output};
+use super::{BodyFields, JsonObject, PathParams, oss, output};
 use crate::emulator::Shared;
 use crate::emulator::blobs::{public_base, signed_url};
 use crate::emulator::error::{ApiError, RequestId};
 use crate::emulator::state::{DeploymentStatus, TaskRecord, TaskStatus};
 use crate::media::{self, Sniffed};
-use crate::models::{self, ModelProfile, TaskType, synthesis};
+use crate::models::{self, GenerationProtocol, ModelProfile, TaskType, synthesis};
 
 /// The header without which synthesis is refused.
 const ASYNC_HEADER: &str = "x-dashscope-async";
@@ -81,6 +81,49 @@ struct Submission {
     prompt: Option<String>,
     duration: u32,
     resolution_class: u32,
+    /// `oss://` inputs still to resolve: field, key and size limit.
+    oss_inputs: Vec<OssInput>,
+}
+
+/// An `oss://` image input, resolved once the shape of the whole request has been checked.
+struct OssInput {
+    field: String,
+    key: String,
+    max_bytes: u64,
+}
+
+/// Resolves the `oss://` inputs (spec §8.7): only with the resolve header, only objects
+/// uploaded here less than 48 hours ago, and their bytes must be an accepted image. Returns
+/// their keys.
+fn resolve_oss_inputs(
+    shared: &Shared,
+    headers: &HeaderMap,
+    inputs: &[OssInput],
+) -> Result<Vec<String>, ApiError> {
+    if inputs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let enabled = headers
+        .get(oss::RESOLVE_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("enable"));
+    let now = shared.store.now();
+    let mut keys = Vec::new();
+    for input in inputs {
+        let invalid = |why: String| {
+            ApiError::invalid_parameter(format!("The parameter {} {why}", input.field))
+        };
+        if !enabled {
+            return Err(invalid(
+                "is an oss:// URL, which needs the header X-DashScope-OssResourceResolve: enable"
+                    .into(),
+            ));
+        }
+        let bytes = oss::resolve(shared, &input.key, input.max_bytes, now).map_err(invalid)?;
+        check_image_bytes(&bytes).map_err(invalid)?;
+        keys.push(input.key.clone());
+    }
+    Ok(keys)
 }
 
 fn submit(
@@ -114,17 +157,31 @@ fn submit(
             "The model {model_name} is not ready: its deployment is still PENDING"
         )));
     }
-    if deployment.task != endpoint.task() {
-        return Err(ApiError::invalid_parameter(format!(
-            "The model {model_name} is a {} model and does not support the {} API",
-            deployment.task,
-            endpoint.path()
-        )));
-    }
     let profile = models::find(&deployment.base_model).ok_or_else(|| {
         ApiError::internal(format!("unknown base model {}", deployment.base_model))
     })?;
-    let submission = check_submission(endpoint, profile, body)?;
+    let protocol = profile.generation_protocol;
+    match protocol {
+        // wan2.7 (spec §8.9): first frame and key frames alike on video-generation, as media[].
+        GenerationProtocol::Media if endpoint == Endpoint::KeyFrames => {
+            return Err(ApiError::invalid_parameter(format!(
+                "The model {model_name} takes input.media[] on video-generation/video-synthesis; \
+                 the {} API does not support it",
+                endpoint.path()
+            )));
+        }
+        GenerationProtocol::Media => {}
+        GenerationProtocol::FrameUrls if deployment.task != endpoint.task() => {
+            return Err(ApiError::invalid_parameter(format!(
+                "The model {model_name} is a {} model and does not support the {} API",
+                deployment.task,
+                endpoint.path()
+            )));
+        }
+        GenerationProtocol::FrameUrls => {}
+    }
+    let submission = check_submission(endpoint, profile, deployment.task, body)?;
+    let oss_keys = resolve_oss_inputs(shared, headers, &submission.oss_inputs)?;
     if let Some(limiter) = &shared.rate_limits {
         limiter.admit(
             &format!("video-submit:{model_name}"),
@@ -166,7 +223,7 @@ fn submit(
         };
         let task = TaskRecord {
             task_id: state.new_uuid(),
-            task: endpoint.task(),
+            task: deployment.task,
             model: model_name.to_owned(),
             submitted: now,
             orig_prompt: submission.prompt.clone(),
@@ -176,6 +233,14 @@ fn submit(
         };
         let task_id = task.task_id.clone();
         state.db.tasks.push(task);
+        for object in state
+            .db
+            .oss_objects
+            .iter_mut()
+            .filter(|o| oss_keys.contains(&o.key))
+        {
+            object.resolved_by.push(task_id.clone());
+        }
         Ok(task_id)
     })?;
     Ok(output(
@@ -184,10 +249,17 @@ fn submit(
     ))
 }
 
-/// Checks `input` and `parameters` against the endpoint's and the model's rules.
+/// The legacy frame keys of §6.18–§6.19, which wan2.7 deployments refuse.
+const FRAME_URL_KEYS: [&str; 3] = ["img_url", "first_frame_url", "last_frame_url"];
+/// `media[]` item types of wan2.7 (spec §8.9).
+const MEDIA_TYPES: [&str; 4] = ["first_frame", "last_frame", "driving_audio", "first_clip"];
+
+/// Checks `input` and `parameters` against the endpoint's, the protocol's and the model's rules;
+/// `task` is what the deployed model generates from.
 fn check_submission(
     endpoint: Endpoint,
     profile: &ModelProfile,
+    task: TaskType,
     body: &Map<String, Value>,
 ) -> Result<Submission, ApiError> {
     let empty = Map::new();
@@ -195,22 +267,51 @@ fn check_submission(
         .optional_object("input")?
         .ok_or_else(|| ApiError::invalid_parameter("Missing required parameter: input"))?;
     let parameters = body.optional_object("parameters")?.unwrap_or(&empty);
-    match endpoint {
-        Endpoint::FirstFrame => {
-            check_image(input, "img_url", profile.max_input_image_bytes, true)?;
+    let mut oss_inputs = Vec::new();
+    match (profile.generation_protocol, endpoint) {
+        (GenerationProtocol::Media, _) => {
+            if let Some(key) = FRAME_URL_KEYS.iter().find(|k| input.contains_key(**k)) {
+                return Err(ApiError::invalid_parameter(format!(
+                    "The parameter input.{key} is not supported by {}: pass the frames as \
+                     input.media[] items {{type, url}} (first_frame, last_frame)",
+                    profile.name
+                )));
+            }
+            check_media(input, profile, task, &mut oss_inputs)?;
         }
-        Endpoint::KeyFrames => {
+        (GenerationProtocol::FrameUrls, _) if input.contains_key("media") => {
+            return Err(ApiError::invalid_parameter(format!(
+                "The parameter input.media is not supported by {}: it takes {}",
+                profile.name,
+                match endpoint {
+                    Endpoint::FirstFrame => "input.img_url",
+                    Endpoint::KeyFrames => "input.first_frame_url and input.last_frame_url",
+                }
+            )));
+        }
+        (GenerationProtocol::FrameUrls, Endpoint::FirstFrame) => {
+            check_image(
+                input,
+                "img_url",
+                profile.max_input_image_bytes,
+                true,
+                &mut oss_inputs,
+            )?;
+        }
+        (GenerationProtocol::FrameUrls, Endpoint::KeyFrames) => {
             check_image(
                 input,
                 "first_frame_url",
                 synthesis::KF2V_MAX_IMAGE_BYTES,
                 true,
+                &mut oss_inputs,
             )?;
             check_image(
                 input,
                 "last_frame_url",
                 synthesis::KF2V_MAX_IMAGE_BYTES,
                 false,
+                &mut oss_inputs,
             )?;
         }
     }
@@ -269,34 +370,127 @@ fn check_submission(
         prompt,
         duration,
         resolution_class: resolution.trim_end_matches('P').parse().unwrap_or(720),
+        oss_inputs,
     })
 }
 
-/// Checks an image input: an http(s) or `oss://` URL (not fetched), or a `data:` URL whose
-/// bytes must be an accepted image within the size and side limits.
+/// Checks `input.media[]`: `{type, url}` items, exactly one `first_frame`, a `last_frame`
+/// only for key-frame deployments, images checked as the other shapes' are.
+fn check_media(
+    input: &Map<String, Value>,
+    profile: &ModelProfile,
+    task: TaskType,
+    oss_inputs: &mut Vec<OssInput>,
+) -> Result<(), ApiError> {
+    let invalid =
+        |why: String| ApiError::invalid_parameter(format!("The parameter input.media {why}"));
+    let items = match input.get("media") {
+        None | Some(Value::Null) => {
+            return Err(ApiError::invalid_parameter(
+                "Missing required parameter: input.media",
+            ));
+        }
+        Some(Value::Array(items)) => items,
+        Some(_) => return Err(invalid("must be an array of {type, url} objects".into())),
+    };
+    let mut seen = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let item = item
+            .as_object()
+            .ok_or_else(|| invalid(format!("item {index} must be an object {{type, url}}")))?;
+        let kind = item.required_str("type").map_err(|_| {
+            invalid(format!(
+                "item {index} needs a type ({})",
+                MEDIA_TYPES.join(", ")
+            ))
+        })?;
+        if !MEDIA_TYPES.contains(&kind) {
+            return Err(invalid(format!(
+                "item {index} has the type {kind}; use one of {}",
+                MEDIA_TYPES.join(", ")
+            )));
+        }
+        if seen.contains(&kind) {
+            return Err(invalid(format!("holds more than one {kind}")));
+        }
+        seen.push(kind);
+        if kind == "last_frame" && task != TaskType::Kf2v {
+            return Err(invalid(
+                "holds a last_frame, but this deployment generates from a first frame only (i2v)"
+                    .into(),
+            ));
+        }
+        let field = format!("input.media[{index}].url");
+        if matches!(kind, "first_frame" | "last_frame") {
+            let url = item.optional_str("url")?;
+            check_image_url(url, &field, profile.max_input_image_bytes, true, oss_inputs)?;
+        } else {
+            item.required_str("url").map_err(|_| {
+                ApiError::invalid_parameter(format!("Missing required parameter: {field}"))
+            })?;
+        }
+    }
+    if !seen.contains(&"first_frame") {
+        return Err(invalid("needs a first_frame item".into()));
+    }
+    Ok(())
+}
+
+/// Checks an image input: an http(s) URL (not fetched), an `oss://` URL (resolved later, see
+/// [`resolve_oss_inputs`]), or a `data:` URL whose bytes must be an accepted image within the
+/// size and side limits.
 fn check_image(
     input: &Map<String, Value>,
     key: &str,
     max_bytes: u64,
     required: bool,
+    oss_inputs: &mut Vec<OssInput>,
 ) -> Result<(), ApiError> {
-    let Some(url) = input.optional_str(key)? else {
+    let url = input.optional_str(key)?;
+    check_image_url(
+        url,
+        &format!("input.{key}"),
+        max_bytes,
+        required,
+        oss_inputs,
+    )
+}
+
+/// [`check_image`] of a value already taken out of the request; `field` names it in messages.
+fn check_image_url(
+    url: Option<&str>,
+    field: &str,
+    max_bytes: u64,
+    required: bool,
+    oss_inputs: &mut Vec<OssInput>,
+) -> Result<(), ApiError> {
+    let Some(url) = url else {
         return if required {
             Err(ApiError::invalid_parameter(format!(
-                "Missing required parameter: input.{key}"
+                "Missing required parameter: {field}"
             )))
         } else {
             Ok(())
         };
     };
-    let invalid =
-        |why: String| ApiError::invalid_parameter(format!("The parameter input.{key} {why}"));
+    let invalid = |why: String| ApiError::invalid_parameter(format!("The parameter {field} {why}"));
     if let Some(data) = url.strip_prefix("data:") {
         let max_bytes = usize::try_from(max_bytes).unwrap_or(usize::MAX);
         let bytes = decode_data_url(data, max_bytes).map_err(invalid)?;
         return check_image_bytes(&bytes).map_err(invalid);
     }
-    let remote = ["http://", "https://", "oss://"]
+    if let Some(object) = url.strip_prefix("oss://") {
+        if object.is_empty() || object.starts_with('/') {
+            return Err(invalid("is an oss:// URL without an object key".into()));
+        }
+        oss_inputs.push(OssInput {
+            field: field.to_owned(),
+            key: object.to_owned(),
+            max_bytes,
+        });
+        return Ok(());
+    }
+    let remote = ["http://", "https://"]
         .iter()
         .find_map(|scheme| url.strip_prefix(scheme));
     match remote {
@@ -413,15 +607,15 @@ pub async fn get(
                 &format!("tasks/{}.mp4", task.task_id),
                 finished,
             ));
-            let seconds_key = match task.task {
-                TaskType::I2v => "duration",
-                TaskType::Kf2v => "video_duration",
-            };
             body["usage"] = json!({
-                seconds_key: task.duration,
+                "video_duration": task.duration,
                 "video_count": 1,
                 "SR": task.resolution_class,
             });
+            // First-frame tasks also carry the seed's `duration` (spec §6.20, §8.10).
+            if task.task == TaskType::I2v {
+                body["usage"]["duration"] = json!(task.duration);
+            }
         }
         body
     })?;
