@@ -76,7 +76,8 @@ def main():
     require("ffmpeg", "ffprobe", "cargo")
 
     subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    wanft = os.path.join(ROOT, "target", "release", "wanft")
+    target = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+    wanft = os.path.join(target, "release", "wanft")
     data = os.path.join(ROOT, "bench-data", f"check-{args.clips}")
     print(f"preparing {data} …", file=sys.stderr)
     make_dataset(data, args.clips)

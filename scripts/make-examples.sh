@@ -5,8 +5,8 @@
 #   examples/kf2v-train  10 first+last-frame samples, image/ and video/ subfolders
 #   examples/i2v-val      3 validation lines (images only)
 #
-# The clips are real H.264 MP4 files made from ffmpeg's synthetic sources, small enough that all
-# example media together stay under ~3 MB. The prompts follow spec §2.7 with made-up trigger
+# The clips are real H.264 MP4 files made with ffmpeg, small enough that all example media
+# together stay under ~3 MB. The prompts follow spec §2.7 with made-up trigger
 # words (v7nq2r for the i2v effect, k3pz9t for the kf2v transformation).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,17 +14,44 @@ command -v ffmpeg >/dev/null || { echo "ffmpeg is required (apt-get install ffmp
 
 ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
 
-# clip OUT SOURCE SIZE SECONDS HUE_SPEED
-clip() {
-  local out=$1 src=$2 size=$3 secs=$4 hue=$5
-  ff -f lavfi -i "${src}=size=${size}:rate=16" -t "$secs" \
-     -vf "hue=h=t*${hue},format=yuv420p" -c:v libx264 -preset veryslow -crf 36 \
-     -x264-params threads=1 -movflags +faststart -an "$out"
-}
-first_frame() { ff -i "$1" -frames:v 1 -q:v 5 "$2"; }
-last_frame()  { ff -sseof -0.1 -i "$1" -frames:v 1 -update 1 -q:v 5 "$2"; }
+# Every clip is a camera pan over its own still picture (a region of the Mandelbrot set): the
+# whole picture moves, no two clips share a frame, no region stays fixed, no black frames or
+# bars, and the first and last-frame images are the clip's own frames. `wanft check --deep`
+# finds nothing to say about them (tests/check_rules.rs keeps it so).
+spots=("-0.743 0.131 0.05" "0.275 0.006 0.03" "-0.1011 0.9563 0.02" "-1.25066 0.02012 0.01"
+  "-0.748 0.1 0.02" "-0.16 1.0405 0.03" "-0.722 0.246 0.03" "-1.768 0.001 0.02"
+  "0.2549 0.0005 0.01" "-0.5252 0.5252 0.02" "-0.4 0.6 0.08" "0.36 0.1 0.05" "-1.4 0.0 0.05"
+  "-0.235 0.827 0.03" "-0.7463 0.1102 0.01" "-0.925 0.266 0.03" "-0.1592 -1.0317 0.03"
+  "0.432 0.226 0.03" "-1.04 0.35 0.05" "-0.55 -0.62 0.05" "0.28 -0.53 0.05" "-1.3 0.07 0.03"
+  "-0.69 0.38 0.04" "-0.8 -0.18 0.04" "0.3 0.02 0.02" "-0.12 -0.75 0.06" "-1.62 0.0 0.03"
+  "-0.04 0.986 0.02" "0.39 -0.2 0.04" "-0.75 -0.05 0.03" "-0.17 0.66 0.05" "0.35 -0.38 0.05"
+  "-1.0 0.27 0.04")
 
-sources=(testsrc2 mandelbrot gradients cellauto smptebars rgbtestsrc sierpinski)
+# still OUT SPOT_INDEX: a 960×720 picture of spot SPOT_INDEX.
+still() {
+  read -r x y scale <<< "${spots[$2]}"
+  ff -f lavfi -i "mandelbrot=size=960x720:start_x=$x:start_y=$y:start_scale=$scale:maxiter=400" \
+     -vf gblur=sigma=2 -frames:v 1 "$1"
+}
+
+# clip OUT SPOT_INDEX SIZE SECONDS: a pan across the still of SPOT_INDEX, direction and speed
+# varying with it.
+clip() {
+  local out=$1 spot=$2 size=$3 secs=$4
+  local w=${size%x*} h=${size#*x}
+  local vx=$(( (spot % 5 - 2) * 25 + 15 )) vy=$(( (spot % 3 - 1) * 30 + 10 ))
+  local still_png; still_png=$(mktemp --suffix=.png)
+  still "$still_png" "$spot"
+  ff -loop 1 -framerate 16 -i "$still_png" -t "$secs" \
+     -vf "crop=$w:$h:x='(960-$w)/2+(t-$secs/2)*$vx':y='(720-$h)/2+(t-$secs/2)*$vy',format=yuv420p" \
+     -c:v libx264 -preset veryslow -crf 36 -x264-params threads=1 -movflags +faststart -an "$out"
+  rm -f "$still_png"
+}
+# JPEG at quality 5, PNG as small as lossless gets.
+image_opts=(-q:v 5 -pred mixed -compression_level 9)
+first_frame() { ff -i "$1" -frames:v 1 "${image_opts[@]}" "$2"; }
+last_frame()  { ff -sseof -0.1 -i "$1" -frames:v 1 -update 1 "${image_opts[@]}" "$2"; }
+
 sizes=(320x240 240x320 320x320 320x240 240x320)
 subjects=("a grey cat on a windowsill" "a cyclist in a red jacket" "an old man reading a newspaper"
   "a girl holding a paper lantern" "a golden retriever on a sofa" "a chef plating a dessert"
@@ -51,11 +78,10 @@ mkdir -p examples/i2v-train examples/kf2v-train/image examples/kf2v-train/video 
 : > examples/i2v-train/data.jsonl
 for i in $(seq 1 20); do
   n=$(printf 'clip%02d' "$i")
-  src=${sources[$(( (i - 1) % ${#sources[@]} ))]}
   size=${sizes[$(( (i - 1) % ${#sizes[@]} ))]}
   secs=$(( 3 + i % 3 ))
   ext=$([ $(( i % 2 )) -eq 0 ] && echo png || echo jpg)
-  clip "examples/i2v-train/$n.mp4" "$src" "$size" "$secs" $(( 20 + i * 7 ))
+  clip "examples/i2v-train/$n.mp4" $(( i - 1 )) "$size" "$secs"
   first_frame "examples/i2v-train/$n.mp4" "examples/i2v-train/${n}_first.$ext"
   prompt="The video begins showing ${subjects[$((i - 1))]}. ${places[$((i - 1))]} $i2v_effect"
   printf '{"prompt":"%s","first_frame_path":"%s","video_path":"%s"}\n' \
@@ -66,9 +92,8 @@ done
 : > examples/kf2v-train/data.jsonl
 for i in $(seq 1 10); do
   n=$(printf 'clip%02d' "$i")
-  src=${sources[$(( (i + 2) % ${#sources[@]} ))]}
   size=${sizes[$(( i % ${#sizes[@]} ))]}
-  clip "examples/kf2v-train/video/$n.mp4" "$src" "$size" 4 $(( 15 + i * 11 ))
+  clip "examples/kf2v-train/video/$n.mp4" $(( i + 19 )) "$size" 4
   first_frame "examples/kf2v-train/video/$n.mp4" "examples/kf2v-train/image/${n}_first.jpg"
   last_frame "examples/kf2v-train/video/$n.mp4" "examples/kf2v-train/image/${n}_last.png"
   prompt="The video begins showing ${subjects[$((i + 9))]}. ${places[$((i + 9))]} $kf2v_effect"
@@ -82,8 +107,9 @@ done
 for i in 1 2 3; do
   n=$(printf 'val%02d' "$i")
   ext=$([ "$i" -eq 2 ] && echo png || echo jpg)
-  ff -f lavfi -i "${sources[$((i + 3))]}=size=${sizes[$i]}:rate=1" -frames:v 1 -q:v 5 \
-     "examples/i2v-val/$n.$ext"
+  read -r x y scale <<< "${spots[$(( i + 29 ))]}"
+  ff -f lavfi -i "mandelbrot=size=${sizes[$i]}:start_x=$x:start_y=$y:start_scale=$scale:maxiter=400" \
+     -vf gblur=sigma=2 -frames:v 1 "${image_opts[@]}" "examples/i2v-val/$n.$ext"
   prompt="The video begins showing ${subjects[$((i + 4))]}. ${places[$((i + 7))]} $i2v_effect"
   printf '{"prompt":"%s","first_frame_path":"%s"}\n' "$prompt" "$n.$ext" \
     >> examples/i2v-val/data.jsonl

@@ -57,6 +57,9 @@ pub struct Config {
     pub api: ApiSection,
     #[serde(default)]
     pub rules: RulesSection,
+    /// `[deep]`: thresholds of the decode-level rules (`check --deep`).
+    #[serde(default)]
+    pub deep: crate::deep::Settings,
     /// The file this was read from (empty for text parsed without a file).
     #[serde(skip)]
     pub path: PathBuf,
@@ -317,7 +320,8 @@ fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error>
     let has_scheme = url.starts_with("http://") || url.starts_with("https://");
     if !has_scheme || url.chars().any(char::is_whitespace) {
         return Err(D::Error::custom(format!(
-            "`{url}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)"
+            "`{}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)",
+            crate::api::secret::without_userinfo(&url)
         )));
     }
     Ok(Some(url.trim_end_matches('/').to_owned()))
@@ -498,6 +502,13 @@ base_url = "http://127.0.0.1:8080/"
         }
         assert!(all.plan.price.is_some() && all.plan.max_cost.is_some());
         assert!(all.deploy.prompt.is_some() && all.api.base_url.is_some());
+        let deep = toml::to_string(&crate::deep::Settings::default()).unwrap();
+        for line in deep.lines() {
+            assert!(
+                uncommented.contains(line),
+                "the template does not show `{line}` under [deep]"
+            );
+        }
     }
 
     fn is_assignment(line: &str) -> bool {

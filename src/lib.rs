@@ -16,6 +16,8 @@ pub mod cache;
 pub mod check;
 pub mod config;
 pub mod dataset;
+pub mod deep;
+pub mod doctor;
 pub mod emulator;
 pub mod hyper;
 pub mod lock;

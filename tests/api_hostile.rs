@@ -132,10 +132,93 @@ async fn a_server_echoing_the_key_cannot_make_the_client_print_it() {
     assert!(!shown.contains(KEY), "{shown}");
 }
 
+/// The key echoed back encoded: JSON-escaped inside the message (so decoding the JSON yields
+/// it in clear, and a raw view shows it escaped), percent-encoded, and in base64 as an
+/// `Authorization` header echo. None of it reaches what the client shows.
+#[tokio::test]
+async fn a_server_echoing_the_key_encoded_cannot_make_the_client_print_it() {
+    use base64::Engine;
+    fn json_escaped(s: &str) -> String {
+        s.chars().map(|c| format!("\\u{:04x}", c as u32)).collect()
+    }
+    fn echo(request: &str) -> Vec<u8> {
+        let key = request
+            .lines()
+            .find_map(|l| l.strip_prefix("authorization: Bearer "))
+            .unwrap_or_default()
+            .trim();
+        let percent: String = key.bytes().map(|b| format!("%{b:02X}")).collect();
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("Bearer {key}"));
+        // The JSON text carries `\u0073k-…`; its value, once parsed, is the key itself.
+        let body = format!(
+            r#"{{"code":"InvalidParameter","message":"key {} seen at ?k={percent} with Authorization: Basic {basic}"}}"#,
+            json_escaped(key)
+        );
+        response(
+            "400 Bad Request",
+            "Content-Type: application/json\r\n",
+            &body,
+        )
+    }
+    for body_is_json in [true, false] {
+        let (base, _) = if body_is_json {
+            serve(echo).await
+        } else {
+            // The same text as a non-JSON error page: shown raw, escapes and all.
+            serve(|request| {
+                let json = echo(request);
+                let text = String::from_utf8_lossy(&json);
+                let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+                response(
+                    "502 Bad Gateway",
+                    "Content-Type: text/plain\r\n",
+                    &format!("oops {body}"),
+                )
+            })
+            .await
+        };
+        let err = jobs::get_job(&client(&base), "ft-1").await.unwrap_err();
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("<redacted>"), "the echo arrived: {shown}");
+        assert!(!shown.contains(KEY), "{shown}");
+        assert!(!shown.contains("SENTINEL"), "{shown}");
+        assert!(!shown.contains("\\u0073k"), "{shown}");
+        assert!(!shown.contains("%53%45%4E"), "{shown}");
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("Bearer {KEY}"));
+        assert!(!shown.contains(&basic[..20]), "{shown}");
+    }
+}
+
 #[tokio::test]
 async fn empty_ids_are_refused_locally() {
     let (base, count) = serve(|_| response("200 OK", "", "{}")).await;
     let err = jobs::get_job(&client(&base), " ").await.unwrap_err();
     assert!(matches!(err, ApiError::Invalid(_)), "{err:?}");
     assert_eq!(count.load(Ordering::SeqCst), 0);
+}
+
+/// A server that ignores `offset` and `line` (the log as documented before 2026) still gives
+/// every line once, to a whole read and to a cursor that follows.
+#[tokio::test]
+async fn a_log_server_that_ignores_paging_yields_each_line_once() {
+    fn whole_log(_: &str) -> Vec<u8> {
+        let lines: Vec<String> = (1..=1500).map(|n| format!("\"line {n}\"")).collect();
+        let body = format!(
+            r#"{{"request_id":"r","output":{{"total":1500,"logs":[{}]}}}}"#,
+            lines.join(",")
+        );
+        response("200 OK", "Content-Type: application/json\r\n", &body)
+    }
+    let (base, _) = serve(whole_log).await;
+    let client = client(&base);
+    let logs = jobs::job_logs(&client, "ft-1").await.unwrap();
+    assert_eq!(logs.logs.len(), 1500);
+    assert_eq!(logs.logs[1499], "line 1500");
+    let mut cursor = jobs::LogCursor::new("ft-1");
+    assert_eq!(cursor.next_lines(&client).await.unwrap().len(), 1500);
+    assert!(
+        cursor.next_lines(&client).await.unwrap().is_empty(),
+        "nothing twice"
+    );
+    assert_eq!(cursor.offset(), 1500);
 }

@@ -1434,3 +1434,428 @@ fn z009_zip_name_too_long() {
     let findings = refused_zip("Z009");
     only_archive_findings(&findings);
 }
+
+// ---------------------------------------------------------------- D: decoded pictures (--deep)
+
+/// The first `n` samples of the i2v example, checked with `--deep`.
+fn deep_fixture(n: usize) -> (Fixture, CheckOptions<'static>) {
+    let fx = Fixture::i2v();
+    keep_lines(&fx, n);
+    let mut opts = fx.options();
+    opts.deep = true;
+    (fx, opts)
+}
+
+/// The message of the `code` finding about `file`.
+fn message_of<'a>(found: &'a [common::Brief], code: &str, file: &str) -> &'a str {
+    &found
+        .iter()
+        .find(|f| f.0 == code && f.1.as_deref() == Some(file))
+        .unwrap_or_else(|| panic!("no {code} on {file}: {found:#?}"))
+        .3
+}
+
+/// `ffmpeg -i IN ARGS OUT` inside the fixture.
+fn derive(fx: &Fixture, input: &str, args: &[&str], out: &str) {
+    let (input, out) = (fx.path(input), fx.path(out));
+    let mut all = vec!["-i", input.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.push(out.to_str().unwrap());
+    ffmpeg(&all);
+}
+
+#[test]
+fn clean_examples_trigger_no_decode_rule() {
+    let model = |name: &str| models::find(name).unwrap();
+    let mut training_index = None;
+    for (name, model_name) in [
+        ("i2v-train", "wan2.5-i2v-preview"),
+        ("kf2v-train", "wan2.2-kf2v-flash"),
+        ("i2v-val", "wan2.5-i2v-preview"),
+    ] {
+        let mut opts = CheckOptions::new(model(model_name));
+        opts.deep = true;
+        if name == "i2v-val" {
+            opts.analysis.training = training_index.clone();
+        }
+        let path = std::path::Path::new(common::ROOT)
+            .join("examples")
+            .join(name);
+        let report = check::run(&path, &opts).unwrap();
+        let deep: Vec<_> = report
+            .findings
+            .iter()
+            .filter(|f| f.rule.code.starts_with('D') || f.rule.code == "M016")
+            .collect();
+        assert!(deep.is_empty(), "{name}: {deep:#?}");
+        let analysis = report.deep.as_ref().unwrap();
+        assert_eq!(
+            analysis.frame_checks.len(),
+            report.dataset.samples.len() * {
+                if name == "kf2v-train" {
+                    2
+                } else if name == "i2v-val" {
+                    0
+                } else {
+                    1
+                }
+            }
+        );
+        if name == "i2v-train" {
+            training_index = Some(analysis.index.clone());
+        }
+    }
+}
+
+#[test]
+fn d001_first_frame_mismatch() {
+    let (fx, opts) = deep_fixture(5);
+    // Line 1: frame 30 of its clip; line 2: a crop; line 3: colours shifted; line 4: the
+    // first frame of line 5's clip.
+    derive(
+        &fx,
+        "clip01.mp4",
+        &["-vf", "select=eq(n\\,30)", "-frames:v", "1"],
+        "clip01_first.jpg",
+    );
+    derive(
+        &fx,
+        "clip02_first.png",
+        &["-vf", "crop=iw*0.6:ih*0.6:iw*0.3:ih*0.1"],
+        "crop.png",
+    );
+    fx.set_field(1, "first_frame_path", "crop.png");
+    fx.remove("clip02_first.png");
+    derive(
+        &fx,
+        "clip03_first.jpg",
+        &["-vf", "hue=h=90:s=1.4"],
+        "graded.jpg",
+    );
+    fx.set_field(2, "first_frame_path", "graded.jpg");
+    fx.remove("clip03_first.jpg");
+    derive(&fx, "clip05.mp4", &["-frames:v", "1"], "other.png");
+    fx.set_field(3, "first_frame_path", "other.png");
+    fx.remove("clip04_first.png");
+    let found = fx.expect_with("D001", &opts);
+    let cause = |file: &str| message_of(&found, "D001", file).to_string();
+    assert!(
+        cause("clip01_first.jpg").contains("frame 30 at 1.88 s"),
+        "{}",
+        cause("clip01_first.jpg")
+    );
+    assert!(cause("clip01_first.jpg").contains("likely cause: another frame"));
+    assert!(
+        cause("crop.png").contains("likely cause: crop"),
+        "{}",
+        cause("crop.png")
+    );
+    assert!(
+        cause("crop.png").contains("60% × 60% of the picture from 30%, 10%"),
+        "{}",
+        cause("crop.png")
+    );
+    assert!(
+        cause("graded.jpg").contains("likely cause: colour"),
+        "{}",
+        cause("graded.jpg")
+    );
+    assert!(
+        cause("other.png").contains("a frame of clip05.mp4"),
+        "{}",
+        cause("other.png")
+    );
+    // The fifth line, untouched, is fine.
+    assert!(
+        !found
+            .iter()
+            .any(|f| f.1.as_deref() == Some("clip05_first.jpg")),
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn d002_last_frame_mismatch() {
+    let fx = Fixture::example("kf2v-train");
+    keep_kf2v_lines(&fx, 3);
+    // The last-frame image of line 1 is its first frame.
+    let first = fx.read("image/clip01_first.jpg");
+    fx.remove("image/clip01_last.png");
+    fx.write("image/clip01_last.jpg", first);
+    fx.set_field(0, "last_frame_path", "image/clip01_last.jpg");
+    let mut opts = fx.options();
+    opts.deep = true;
+    let found = fx.expect_with("D002", &opts);
+    let message = message_of(&found, "D002", "image/clip01_last.jpg");
+    assert!(
+        message.contains("is not the last frame of video/clip01.mp4"),
+        "{message}"
+    );
+    assert!(message.contains("but frame 0 at 0.00 s"), "{message}");
+    assert!(!codes(&found).contains(&"D001"), "{found:#?}");
+}
+
+fn keep_kf2v_lines(fx: &Fixture, n: usize) {
+    let lines = fx.lines();
+    fx.set_lines(&lines[..n]);
+    for l in &lines[n..] {
+        for key in ["video_path", "first_frame_path", "last_frame_path"] {
+            fx.remove(l[key].as_str().unwrap());
+        }
+    }
+}
+
+#[test]
+fn d003_scene_cut() {
+    let (fx, opts) = deep_fixture(4);
+    // Two seconds of clip01, then two of clip04 (the same size): a hard cut at 2 s.
+    let (a, b, out) = (
+        fx.path("clip01.mp4"),
+        fx.path("clip04.mp4"),
+        fx.path("cut.mp4"),
+    );
+    ffmpeg(&[
+        "-i",
+        a.to_str().unwrap(),
+        "-i",
+        b.to_str().unwrap(),
+        "-filter_complex",
+        "[0:v]trim=end=2,setpts=PTS-STARTPTS[a];[1:v]trim=end=2,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        out.to_str().unwrap(),
+    ]);
+    fx.set_field(0, "video_path", "cut.mp4");
+    fx.remove("clip01.mp4");
+    let found = fx.expect_with("D003", &opts);
+    let message = message_of(&found, "D003", "cut.mp4");
+    assert!(message.contains("at 2.00 s (frame 32)"), "{message}");
+    assert!(!codes(&found).contains(&"D001"), "{found:#?}");
+}
+
+#[test]
+fn d004_static_clip() {
+    let (fx, opts) = deep_fixture(3);
+    // Three seconds of the first frame.
+    let (still, out) = (fx.path("clip01_first.jpg"), fx.path("still.mp4"));
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-framerate",
+        "16",
+        "-i",
+        still.to_str().unwrap(),
+        "-t",
+        "3",
+        "-vf",
+        "format=yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        out.to_str().unwrap(),
+    ]);
+    fx.set_field(0, "video_path", "still.mp4");
+    fx.remove("clip01.mp4");
+    let found = fx.expect_with("D004", &opts);
+    assert!(message_of(&found, "D004", "still.mp4").contains("motion score 0."));
+    // The moving clips are not static.
+    assert_eq!(codes(&found).iter().filter(|c| **c == "D004").count(), 1);
+}
+
+#[test]
+fn d005_black_frames() {
+    let (fx, opts) = deep_fixture(3);
+    // Half a second of black, then the clip.
+    let (clip, out) = (fx.path("clip01.mp4"), fx.path("late.mp4"));
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "color=black:size=320x240:rate=16:duration=0.5",
+        "-i",
+        clip.to_str().unwrap(),
+        "-filter_complex",
+        "[0:v][1:v]concat=n=2:v=1[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        out.to_str().unwrap(),
+    ]);
+    fx.set_field(0, "video_path", "late.mp4");
+    fx.remove("clip01.mp4");
+    let found = fx.expect_with("D005", &opts);
+    let message = message_of(&found, "D005", "late.mp4");
+    assert!(
+        message.contains("starts with 0.50 s of black frames (8 frames)"),
+        "{message}"
+    );
+    // The jump from black into the picture is not a cut.
+    assert!(!codes(&found).contains(&"D003"), "{found:#?}");
+}
+
+#[test]
+fn d006_letterbox_bars() {
+    let (fx, opts) = deep_fixture(3);
+    let bars = "scale=320:180,setsar=1,pad=320:240:0:30:black";
+    derive(
+        &fx,
+        "clip01.mp4",
+        &["-vf", bars, "-c:v", "libx264", "-preset", "ultrafast"],
+        "boxed.mp4",
+    );
+    derive(&fx, "boxed.mp4", &["-frames:v", "1"], "boxed_first.png");
+    fx.set_field(0, "video_path", "boxed.mp4");
+    fx.set_field(0, "first_frame_path", "boxed_first.png");
+    fx.remove("clip01.mp4").remove("clip01_first.jpg");
+    let found = fx.expect_with("D006", &opts);
+    let message = message_of(&found, "D006", "boxed.mp4");
+    assert!(message.contains("(letterbox)"), "{message}");
+    assert!(
+        message.contains("at the top (about") && message.contains("at the bottom"),
+        "{message}"
+    );
+    assert!(!codes(&found).contains(&"D001"), "{found:#?}");
+}
+
+#[test]
+fn d007_static_overlay() {
+    let (fx, opts) = deep_fixture(3);
+    // A 48×32 test-card logo burned into the top-right corner.
+    let logo = fx.path("logo.png");
+    ffmpeg(&[
+        "-f",
+        "lavfi",
+        "-i",
+        "testsrc=size=48x32",
+        "-frames:v",
+        "1",
+        logo.to_str().unwrap(),
+    ]);
+    let (clip, out) = (fx.path("clip01.mp4"), fx.path("logo.mp4"));
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-loop",
+        "1",
+        "-i",
+        logo.to_str().unwrap(),
+        "-filter_complex",
+        "[0:v][1:v]overlay=W-w-8:8:shortest=1[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        out.to_str().unwrap(),
+    ]);
+    fx.remove("logo.png");
+    derive(&fx, "logo.mp4", &["-frames:v", "1"], "logo_first.png");
+    fx.set_field(0, "video_path", "logo.mp4");
+    fx.set_field(0, "first_frame_path", "logo_first.png");
+    fx.remove("clip01.mp4").remove("clip01_first.jpg");
+    let found = fx.expect_with("D007", &opts);
+    let message = message_of(&found, "D007", "logo.mp4");
+    assert!(message.contains("the top-right corner"), "{message}");
+    assert_eq!(codes(&found).iter().filter(|c| **c == "D007").count(), 1);
+}
+
+#[test]
+fn d008_duplicate_clip() {
+    let (fx, opts) = deep_fixture(3);
+    // Line 2's clip is line 1's, re-encoded under another name; its first frame too.
+    derive(
+        &fx,
+        "clip01.mp4",
+        &["-c:v", "libx264", "-crf", "30", "-preset", "ultrafast"],
+        "copy.mp4",
+    );
+    derive(&fx, "copy.mp4", &["-frames:v", "1"], "copy_first.png");
+    fx.set_field(1, "video_path", "copy.mp4");
+    fx.set_field(1, "first_frame_path", "copy_first.png");
+    fx.remove("clip02.mp4").remove("clip02_first.png");
+    let found = fx.expect_with("D008", &opts);
+    let message = message_of(&found, "D008", "copy.mp4");
+    assert!(message.contains("same footage as clip01.mp4"), "{message}");
+    assert!(
+        message.contains("4.0 s trained and billed twice"),
+        "{message}"
+    );
+    // Their first frames are the same picture because the clips are: said once.
+    assert!(!codes(&found).contains(&"D009"), "{found:#?}");
+}
+
+#[test]
+fn d009_duplicate_frame_image() {
+    let (fx, opts) = deep_fixture(3);
+    // Line 3: a new clip that starts from line 1's picture and zooms in, with that picture
+    // (saved again as PNG) as its first frame. Both samples are right about frame 0, but two
+    // different clips start from the same picture.
+    let (still, out) = (fx.path("clip01_first.jpg"), fx.path("zoom.mp4"));
+    ffmpeg(&[
+        "-loop",
+        "1",
+        "-framerate",
+        "16",
+        "-i",
+        still.to_str().unwrap(),
+        "-t",
+        "3",
+        "-vf",
+        "scale=w='320*(1+0.15*t)':h=-2:eval=frame,crop=320:240,format=yuv420p",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        out.to_str().unwrap(),
+    ]);
+    derive(&fx, "clip01_first.jpg", &[], "zoom_first.png");
+    fx.set_field(2, "video_path", "zoom.mp4");
+    fx.set_field(2, "first_frame_path", "zoom_first.png");
+    fx.remove("clip03.mp4").remove("clip03_first.jpg");
+    let found = fx.expect_with("D009", &opts);
+    let message = message_of(&found, "D009", "zoom_first.png");
+    assert!(
+        message.contains("same picture as clip01_first.jpg"),
+        "{message}"
+    );
+    assert!(!codes(&found).contains(&"D001"), "{found:#?}");
+    assert!(!codes(&found).contains(&"D008"), "{found:#?}");
+}
+
+#[test]
+fn d010_validation_leak() {
+    let (train, mut opts) = deep_fixture(3);
+    let training = check::run(&train.root, &opts).unwrap();
+    opts.analysis.training = Some(training.deep.unwrap().index);
+    // A validation image that is frame 20 of a training clip.
+    let mut val = Fixture::example("i2v-val");
+    val.model = models::DEFAULT_MODEL;
+    let clip = train.path("clip02.mp4");
+    let out = val.path("val02.png");
+    ffmpeg(&[
+        "-i",
+        clip.to_str().unwrap(),
+        "-vf",
+        "select=eq(n\\,20)",
+        "-frames:v",
+        "1",
+        out.to_str().unwrap(),
+    ]);
+    opts.mode = Some(ModeChoice::Validation);
+    let found = val.expect_with("D010", &opts);
+    let message = message_of(&found, "D010", "val02.png");
+    assert!(
+        message.contains("frame 20 (1.25 s) of the training clip clip02.mp4"),
+        "{message}"
+    );
+    assert_eq!(codes(&found).iter().filter(|c| **c == "D010").count(), 1);
+}

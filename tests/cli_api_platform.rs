@@ -403,3 +403,75 @@ fn a_zip_with_one_wrapping_folder_checks_with_a_warning_uploads_and_trains() {
     let (stdout, _) = cli.run(cli.bare(&["check", deep_zip.to_str().unwrap()]), 1);
     assert!(stdout.contains("J022"), "{stdout}");
 }
+
+/// `wanft doctor`: the key works, the jobs counted against the quota (all 20 listed, a
+/// problem once full), deployments up, checkpoints about to expire, the price table, ffmpeg.
+#[test]
+fn doctor_lists_what_will_cost_or_block() {
+    let cli = Cli::start(frozen_clock());
+    let file_id = upload_example(&cli);
+    let (stdout, _) = cli.run(cli.wanft(REGION, &["doctor"]), 0);
+    assert!(
+        stdout.contains("the API key works in cn-beijing"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("0 of 20 jobs count"), "{stdout}");
+    assert!(stdout.contains("no deployments"), "{stdout}");
+    assert!(stdout.contains("price table was read on"), "{stdout}");
+    assert!(stdout.contains("ffmpeg "), "{stdout}");
+
+    let body = json!({
+        "model": "wan2.5-i2v-preview",
+        "training_file_ids": [file_id],
+        "hyper_parameters": { "n_epochs": 100, "eval_epochs": 20 },
+    });
+    let ids: Vec<String> = (0..20)
+        .map(|_| {
+            cli.raw_post("/api/v1/fine-tunes", body.clone())["output"]["job_id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    cli.advance(36_000.0);
+    let model = format!("wan2.5-i2v-preview-{}", ids[0]);
+    cli.run(
+        cli.wanft(REGION, &["deploy", "create", &model, "--use-input-prompt"]),
+        0,
+    );
+    // Thirteen days on, the unexported checkpoints are close to expiry.
+    cli.advance(13.0 * 24.0 * 3600.0);
+    let (stdout, _) = cli.run(cli.wanft(REGION, &["doctor"]), 1);
+    assert!(stdout.contains("PROBLEM  job-quota"), "{stdout}");
+    assert!(stdout.contains("20 of 20 jobs count"), "{stdout}");
+    for id in &ids {
+        assert!(stdout.contains(id.as_str()), "{id} listed: {stdout}");
+    }
+    assert!(stdout.contains("1 deployment(s) up"), "{stdout}");
+    assert!(stdout.contains(&model), "{stdout}");
+    assert!(
+        stdout.contains("unexported checkpoint(s) expire within 3 days"),
+        "{stdout}"
+    );
+    let report = cli
+        .run(cli.wanft(REGION, &["doctor", "--format", "json"]), 1)
+        .0;
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report["ok"], false);
+    let quota = report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["topic"] == "job-quota")
+        .unwrap();
+    assert_eq!(quota["details"].as_array().unwrap().len(), 20);
+
+    // A key the region refuses is the first thing doctor says.
+    let mut cmd = cli.wanft(REGION, &["doctor"]);
+    cmd.env("DASHSCOPE_API_KEY", "sk-not-this-one");
+    let (stdout, _) = cli.run(cmd, 1);
+    assert!(
+        stdout.contains("the API key is not valid in cn-beijing"),
+        "{stdout}"
+    );
+}

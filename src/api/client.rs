@@ -19,7 +19,7 @@ use serde_json::Value;
 use super::error::{ApiError, HttpFailure, Stage, parse_error_body, shorten};
 use super::events::{Event, Observer, Quiet};
 use super::retry::{self, RetryPolicy};
-use super::secret::Secret;
+use super::secret::{Secret, without_userinfo};
 use crate::models::Region;
 
 /// `User-Agent` of every request.
@@ -476,7 +476,7 @@ fn parse_base_url(raw: &str, key: &Secret) -> Result<Url, ApiError> {
     let invalid = |why: &str| {
         ApiError::Invalid(format!(
             "the base URL `{}` {why}",
-            key.redact(&shorten(raw, 200))
+            key.redact(&without_userinfo(&shorten(raw, 200)))
         ))
     };
     let url = Url::parse(raw.trim()).map_err(|_| invalid("is not a URL"))?;

@@ -48,13 +48,10 @@ impl Secret {
         &self.0
     }
 
-    /// `text` with every occurrence of the secret replaced by `<redacted>`.
+    /// `text` with every occurrence of the secret replaced by `<redacted>`, however a server
+    /// echoing it encoded it (JSON escapes, percent-encoding, base64, hex: [`super::redact`]).
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        if text.contains(self.0.as_str()) {
-            Cow::Owned(text.replace(self.0.as_str(), REDACTED))
-        } else {
-            Cow::Borrowed(text)
-        }
+        super::redact::redact(text, &self.0, REDACTED)
     }
 }
 
@@ -67,6 +64,22 @@ impl fmt::Debug for Secret {
 impl fmt::Display for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(REDACTED)
+    }
+}
+
+/// `url` with any user name and password (`https://user:password@host`, or `user:pw@host`
+/// without a scheme) replaced by `<redacted>`, for messages that show a URL a user typed.
+pub fn without_userinfo(url: &str) -> Cow<'_, str> {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => Cow::Owned(format!(
+            "{}{REDACTED}{}",
+            &url[..authority_start],
+            &rest[at..]
+        )),
+        None => Cow::Borrowed(url),
     }
 }
 
@@ -257,6 +270,21 @@ mod tests {
             "echo <redacted> and <redacted>"
         );
         assert!(matches!(secret.redact("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn user_names_and_passwords_of_urls_are_never_shown() {
+        for (typed, shown) in [
+            ("https://user:hunter2@host/x", "https://<redacted>@host/x"),
+            ("user:hunter2@host", "<redacted>@host"),
+            (
+                "http://a@b@host:8080?q=@",
+                "http://<redacted>@host:8080?q=@",
+            ),
+            ("http://host/path@x", "http://host/path@x"),
+        ] {
+            assert_eq!(without_userinfo(typed), shown);
+        }
     }
 
     #[test]

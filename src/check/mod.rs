@@ -44,6 +44,8 @@ pub struct CheckOptions<'a> {
     pub validation_given: bool,
     /// Also decode every stream with ffmpeg.
     pub deep: bool,
+    /// With `deep`: the `D` rules' thresholds, report pictures, the training set's frames.
+    pub analysis: crate::deep::Options,
     /// Rule configuration (select, ignore, per-path ignores, severities, baseline); `None`:
     /// every rule at its own severity, as the platform and the emulator judge.
     pub rules: Option<Arc<RuleSelection>>,
@@ -66,6 +68,7 @@ impl CheckOptions<'_> {
             max_split_val: split::DEFAULT_MAX_VAL,
             validation_given: false,
             deep: false,
+            analysis: crate::deep::Options::default(),
             rules: None,
             dataset_label: None,
             progress: &Silent,
@@ -125,6 +128,8 @@ pub struct CheckReport {
     pub pack_plan: PackPlan,
     /// The effect sentence the prompts were held to, if one was given or found.
     pub effect_sentence: Option<String>,
+    /// With `--deep`: what the decoded pictures showed.
+    pub deep: Option<crate::deep::DeepReport>,
 }
 
 /// What `pack` would write for this dataset.
@@ -242,9 +247,9 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckErro
     };
     rules::manifest::check(&cx, &mut findings);
     rules::media::check(&cx, &mut findings);
-    if let Some(ffmpeg) = &ffmpeg {
-        probe::deep_check(&cx, ffmpeg, &mut findings);
-    }
+    let deep = ffmpeg
+        .as_ref()
+        .map(|ffmpeg| probe::deep_check(&cx, ffmpeg, &mut findings));
     // Every member read whole so far had its CRC-32 checked; the damaged ones are reported.
     rules::archive::check_damage(&dataset.source, &mut findings);
     let effect_sentence = rules::prompts::check(&cx, &mut findings);
@@ -260,6 +265,7 @@ pub fn run(path: &Path, options: &CheckOptions) -> Result<CheckReport, CheckErro
         summary,
         pack_plan,
         effect_sentence,
+        deep,
     })
 }
 

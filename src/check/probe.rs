@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use rayon::prelude::*;
 
 use super::Context;
-use crate::dataset::{Damage, Dataset};
-use crate::media::ffmpeg::{Decoded, Ffmpeg};
+use crate::dataset::{Damage, Dataset, PathField};
+use crate::deep::{self, ClipJob, DeepReport, ImageJob, Input, Request, Role};
+use crate::media::ffmpeg::{self, Ffmpeg};
 use crate::media::{self, Expect, MediaError, MediaInfo};
 use crate::progress::Progress;
 use crate::rules::paths::References;
@@ -69,80 +70,148 @@ fn probe_one(dataset: &Dataset, name: &str, expect: Expect) -> Probed {
     }
 }
 
-/// `--deep`: decodes every file whose headers were readable with ffmpeg, in parallel, and
-/// reports what it complains about. Every zip member is read whole once, so its CRC-32 is
-/// checked (damage is reported as `Z003`). Stored members are then decoded in place, straight
-/// from the archive; a deflated one is inflated into a temporary file for the duration of its
-/// decode (ffmpeg needs to seek), so at most one member per worker is ever staged, and no more
-/// than its declared size, which the archive's budgets bound.
-pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) {
-    let readable: Vec<&str> = cx
-        .media
-        .iter()
-        .filter(|(_, p)| p.result.is_ok())
-        .map(|(name, _)| name.as_str())
-        .collect();
-    cx.options.progress.begin("decoding", readable.len() as u64);
-    let found: Vec<Vec<Finding>> = readable
-        .par_iter()
-        .map(|name| {
-            let video = match cx.media.get(*name).map(|p| &p.result) {
-                Some(Ok(MediaInfo::Video(video))) => Some(video),
-                _ => None,
+/// `--deep`: decodes every file whose headers were readable with ffmpeg, once each, in
+/// parallel ([`crate::deep`]), and reports what ffmpeg complains about, how the decoded
+/// frames' timing compares with the headers, and the `D` rules. Every zip member is read whole
+/// once, so its CRC-32 is checked (damage is reported as `Z003`). Stored members are then
+/// decoded in place, straight from the archive; a deflated one is inflated into a temporary
+/// file for the duration of its decode (ffmpeg needs to seek), so at most one member per
+/// worker is ever staged, and no more than its declared size, which the archive's budgets
+/// bound.
+pub fn deep_check(cx: &Context, ffmpeg: &Ffmpeg, findings: &mut Findings) -> DeepReport {
+    let mut clips: BTreeMap<&str, ClipJob> = BTreeMap::new();
+    for i in 0..cx.dataset.samples.len() {
+        let Some(clip) = cx.references.entry_for(i, PathField::Video) else {
+            continue;
+        };
+        let Some(Ok(MediaInfo::Video(info))) = cx.media_of(clip) else {
+            continue;
+        };
+        let job = clips.entry(clip).or_insert_with(|| ClipJob {
+            name: clip,
+            info,
+            images: Vec::new(),
+        });
+        for (field, role) in [
+            (PathField::FirstFrame, Role::First),
+            (PathField::LastFrame, Role::Last),
+        ] {
+            let Some(image) = cx.references.entry_for(i, field) else {
+                continue;
             };
-            let outcome = decode(cx.dataset, ffmpeg, name, video.is_some());
-            cx.options.progress.advance(1);
-            let decoded = match outcome {
-                Ok(decoded) => decoded,
-                // Reported as damaged data (Z003), once.
-                Err(e) if Damage::of(&e).is_some() => return Vec::new(),
-                Err(e) => Decoded {
-                    errors: vec![format!("ffmpeg could not be run on it: {e}")],
-                    frames: None,
-                },
-            };
-            let mut found = Vec::new();
-            if let Some(errors) = Some(&decoded.errors).filter(|e| !e.is_empty()) {
-                let first = clean_ffmpeg_line(&errors[0]);
-                found.push(Finding::new(
-                    &rules::media::DECODE_ERROR,
-                    Location::file(*name),
-                    format!(
-                        "ffmpeg reports {} decode error(s), first: {first}",
-                        errors.len()
-                    ),
-                ));
+            if matches!(cx.media_of(image), Some(Ok(MediaInfo::Image(_))))
+                && !job.images.contains(&(image, role))
+            {
+                job.images.push((image, role));
             }
-            if let (Some(video), Some(frames)) = (video, &decoded.frames) {
-                found.extend(rules::media::deep_timing(name, video, frames));
+        }
+    }
+    let mut images = Vec::new();
+    for (name, probed) in cx.media {
+        match &probed.result {
+            // A clip no sample uses as its video (named in an image field, say) is still
+            // decoded for its errors.
+            Ok(MediaInfo::Video(info)) => {
+                clips.entry(name.as_str()).or_insert_with(|| ClipJob {
+                    name,
+                    info,
+                    images: Vec::new(),
+                });
             }
-            found
+            Ok(MediaInfo::Image(info)) => {
+                let (role, order) = image_use(cx, name);
+                images.push(ImageJob {
+                    name,
+                    info,
+                    role,
+                    order,
+                })
+            }
+            Err(_) => {}
+        }
+    }
+    // Damaged members are reported once, as such (Z003), not as decode errors.
+    let damaged = std::sync::Mutex::new(std::collections::BTreeSet::new());
+    let open = |name: &str| {
+        ffmpeg_input(cx.dataset, name).inspect_err(|e| {
+            if Damage::of(e).is_some() {
+                damaged
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(name.to_string());
+            }
         })
-        .collect();
-    cx.options.progress.end();
-    findings.extend(found.into_iter().flatten());
+    };
+    let analysis = &cx.options.analysis;
+    let request = Request {
+        clips: clips.into_values().collect(),
+        images,
+        settings: &analysis.settings,
+        thumbnails: analysis.thumbnails,
+        training: analysis.training.as_deref(),
+        open: &open,
+        progress: cx.options.progress,
+    };
+    let report = deep::run(ffmpeg, &request);
+    let damaged = damaged.into_inner().unwrap_or_else(|p| p.into_inner());
+    let mut videos: BTreeMap<&str, &crate::media::VideoInfo> = BTreeMap::new();
+    for (name, decode) in &report.files {
+        let video = match cx.media_of(name) {
+            Some(Ok(MediaInfo::Video(video))) => {
+                videos.insert(name.as_str(), video);
+                Some(video)
+            }
+            _ => None,
+        };
+        if let Some(first) = decode.errors.first().filter(|_| !damaged.contains(name)) {
+            findings.push(Finding::new(
+                &rules::media::DECODE_ERROR,
+                Location::file(name.as_str()),
+                format!(
+                    "ffmpeg reports {} decode error(s), first: {}",
+                    decode.errors.len(),
+                    clean_ffmpeg_line(first)
+                ),
+            ));
+        }
+        if let (Some(video), Some(frames)) = (video, &decode.timing) {
+            findings.extend(rules::media::deep_timing(name, video, frames));
+        }
+    }
+    rules::deep::check(&report, &videos, &analysis.settings, findings);
+    report
 }
 
-fn decode(
-    dataset: &Dataset,
-    ffmpeg: &Ffmpeg,
-    name: &str,
-    frames: bool,
-) -> std::io::Result<Decoded> {
+/// The frame an image stands for in the first sample that uses it, and that sample's index.
+fn image_use(cx: &Context, name: &str) -> (Option<Role>, usize) {
+    let first = cx
+        .references
+        .iter()
+        .find(|r| r.entry.as_deref() == Some(name));
+    let role = first.and_then(|r| match r.field {
+        PathField::FirstFrame => Some(Role::First),
+        PathField::LastFrame => Some(Role::Last),
+        PathField::Video => None,
+    });
+    (role, first.map_or(usize::MAX, |r| r.sample))
+}
+
+/// An entry as ffmpeg reads it: the file itself, or a temporary copy of a zip member.
+fn ffmpeg_input(dataset: &Dataset, name: &str) -> std::io::Result<Input> {
     let entry = dataset
         .source
         .get(name)
         .ok_or_else(|| std::io::Error::other("the file disappeared"))?;
     if let Some(path) = entry.disk_path() {
-        return ffmpeg.decode(path, frames);
+        return Ok(Input::file(path));
     }
     let source = &dataset.source;
     if let Some((start, len)) = source.stored_range(entry) {
         // Read once for the CRC-32, then decoded in place.
         std::io::copy(&mut source.open_entry(entry)?, &mut std::io::sink())?;
-        match ffmpeg.decode_range(source.path(), start, len, frames) {
+        match ffmpeg::range_url(source.path(), start, len) {
             Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => {} // staged below
-            outcome => return outcome,
+            url => return url.map(Input::url),
         }
     }
     let suffix = format!(".{}", crate::rules::paths::extension(name));
@@ -151,7 +220,7 @@ fn decode(
         .suffix(&suffix)
         .tempfile()?;
     std::io::copy(&mut dataset.source.open_entry(entry)?, temp.as_file_mut())?;
-    ffmpeg.decode(temp.path(), frames)
+    Ok(Input::temporary(temp.into_temp_path()))
 }
 
 /// ffmpeg prefixes lines with decoder addresses (`[h264 @ 0x55d0…]`) that change every run.

@@ -177,6 +177,10 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
             },
             validation_given: args.with_validation_set || !config.dataset.validation.is_empty(),
             deep: args.deep,
+            analysis: wanft::deep::Options {
+                settings: config.deep.clone(),
+                ..Default::default()
+            },
             progress: &bar,
             ..CheckOptions::for_job(model, &hyper)
         };

@@ -12,6 +12,7 @@ use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
 use wanft::api::checkpoints::{self, Checkpoint, ExportStatus};
 use wanft::api::download::download;
+use wanft::api::gallery::{GalleryOptions, write_gallery};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckpointsArgs {
@@ -32,6 +33,17 @@ pub enum CheckpointsCommand {
         /// Download the preview videos into this folder.
         #[arg(long, value_name = "DIR")]
         download: Option<PathBuf>,
+        /// Abandon (and retry) a download when no byte arrives for this long.
+        #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+        stall_timeout: Duration,
+    },
+    /// Download every checkpoint's preview videos into a folder (before their links expire;
+    /// again to fetch what is missing) and write a page showing them side by side.
+    Gallery {
+        job_id: String,
+        /// The folder [default: gallery-JOB_ID].
+        #[arg(long, short, value_name = "DIR")]
+        out: Option<PathBuf>,
         /// Abandon (and retry) a download when no byte arrives for this long.
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
         stall_timeout: Duration,
@@ -68,6 +80,11 @@ pub fn run(args: &CheckpointsArgs, global: &GlobalArgs) -> Result<Outcome> {
             download.as_ref(),
             *stall_timeout,
         )?,
+        CheckpointsCommand::Gallery {
+            job_id,
+            out,
+            stall_timeout,
+        } => return gallery(&session, job_id, out.as_ref(), *stall_timeout),
         CheckpointsCommand::Export {
             job_id,
             checkpoint,
@@ -226,6 +243,77 @@ fn details(
     }
     lines.extend(saved.iter().map(|p| format!("saved {}", p.display())));
     session.print_lines(&lines)
+}
+
+fn gallery(
+    session: &Session,
+    job_id: &str,
+    out: Option<&PathBuf>,
+    stall_timeout: Duration,
+) -> Result<Outcome> {
+    let dir = out
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from(format!("gallery-{}", safe_component(job_id))));
+    let bar = Bar::bytes(!session.quiet);
+    let options = GalleryOptions {
+        dir: &dir,
+        stall_timeout,
+        command_flags: command_flags(session),
+        progress: &bar,
+    };
+    let built = session.block_on(write_gallery(&session.client, job_id, &options))?;
+    if session.json() {
+        session.print_json(json!({
+            "job_id": job_id,
+            "page": built.page,
+            "checkpoints": built.checkpoints,
+            "prompts": built.prompts,
+            "downloaded": built.downloaded,
+            "reused": built.reused,
+            "missing": built.missing,
+        }))?;
+    } else {
+        session.print_lines(&[format!(
+            "{}: {} checkpoint(s) × {} prompt(s); {} file(s) downloaded, {} already there",
+            built.page.display(),
+            built.checkpoints,
+            built.prompts,
+            built.downloaded,
+            built.reused
+        )])?;
+        for missing in &built.missing {
+            session.warn(&format!("not downloaded: {missing}"));
+        }
+    }
+    Ok(if built.missing.is_empty() {
+        Outcome::Clean
+    } else {
+        Outcome::Failed
+    })
+}
+
+/// The flags that make a printed command reach the same API as this session.
+fn command_flags(session: &Session) -> String {
+    let region = session.region();
+    let base = session.client.base_url();
+    if base.trim_end_matches('/') == region.base_url() {
+        format!("--region {region}")
+    } else {
+        format!("--region {region} --base-url {base}")
+    }
+}
+
+/// A job id as a folder name.
+fn safe_component(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn export(

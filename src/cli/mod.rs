@@ -4,6 +4,7 @@ mod api_args;
 mod check;
 mod checkpoints;
 mod deploy;
+mod doctor;
 mod emulator;
 mod files;
 mod generate;
@@ -12,6 +13,7 @@ mod jobs;
 mod pack;
 mod plan;
 mod progress;
+mod report;
 mod rule_args;
 mod rules;
 mod shell;
@@ -87,6 +89,10 @@ pub enum Command {
     Explain(rules::ExplainArgs),
     /// Plan a job: steps, checkpoints, tokens and fee, with budget gates for CI.
     Plan(Box<plan::PlanArgs>),
+    /// Write one HTML page showing what will train: per sample the first frame beside the
+    /// decoded frame 0 and frames across the clip, its facts, prompt and findings; the fee on
+    /// top (decodes with ffmpeg, like `check --deep`).
+    Report(report::ReportArgs),
     /// Write a commented wanft.toml into the current folder.
     Init(init::InitArgs),
     /// Check a dataset and write its upload zip: deterministic, verified, never half-written.
@@ -107,6 +113,9 @@ pub enum Command {
     Generate(Box<generate::GenerateArgs>),
     /// Inspect generation tasks.
     Tasks(generate::TasksArgs),
+    /// What will cost or block you: key and region, the job quota, deployments up, checkpoints
+    /// about to expire, the price table's age, ffmpeg.
+    Doctor(doctor::DoctorArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
     Completions(shell::CompletionsArgs),
     /// Print the manual page (or write every page with --out-dir).
@@ -123,6 +132,7 @@ pub fn main() -> ExitCode {
         Command::Rules(args) => rules::run_rules(args),
         Command::Explain(args) => rules::run_explain(args),
         Command::Plan(args) => plan::run(args, &cli.global),
+        Command::Report(args) => report::run(args, &cli.global),
         Command::Init(args) => init::run(args, &cli.global),
         Command::Pack(args) => pack::run(args, &cli.global),
         Command::Emulator(args) => emulator::run(args),
@@ -133,6 +143,7 @@ pub fn main() -> ExitCode {
         Command::Deploy(args) => deploy::run(args, &cli.global),
         Command::Generate(args) => generate::run(args, &cli.global),
         Command::Tasks(args) => generate::run_tasks(args, &cli.global),
+        Command::Doctor(args) => doctor::run(args, &cli.global),
         Command::Completions(args) => shell::run_completions(args),
         Command::Man(args) => shell::run_man(args),
     };
@@ -172,9 +183,12 @@ fn print_error(err: &anyhow::Error) {
     let red = anstyle::Style::new()
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Red.into()));
-    anstream::eprintln!("{red}error{red:#}: {err}");
+    // Messages name files and echo servers: no control character of theirs reaches the
+    // terminal or a CI log.
+    let escape = |text: String| wanft::report::escape_controls(&text).into_owned();
+    anstream::eprintln!("{red}error{red:#}: {}", escape(err.to_string()));
     for cause in err.chain().skip(1) {
-        anstream::eprintln!("  caused by: {cause}");
+        anstream::eprintln!("  caused by: {}", escape(cause.to_string()));
     }
     let hint = err
         .chain()

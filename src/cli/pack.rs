@@ -188,6 +188,10 @@ fn check_options<'a>(
         max_split_val: u64::from(hyper.max_split_val_dataset_sample),
         validation_given,
         deep: false,
+        analysis: wanft::deep::Options {
+            settings: config.deep.clone(),
+            ..Default::default()
+        },
         rules: None,
         dataset_label: None,
         progress: bar,

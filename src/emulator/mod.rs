@@ -25,6 +25,7 @@ mod auth;
 mod blobs;
 mod clock;
 mod connection;
+mod data_checks;
 mod digests;
 mod error;
 mod faults;
@@ -49,6 +50,8 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 pub use faults::FaultSettings;
+/// The limits on multipart framing of uploads (public for the fuzzing harness).
+pub use routes::multipart_guard;
 
 use auth::ApiKey;
 use faults::FaultInjector;

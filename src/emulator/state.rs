@@ -3,9 +3,9 @@
 //!
 //! All access goes through [`Store::read`] and [`Store::write`], which first bring the state up
 //! to the current emulated time (`State::advance`) and, when anything changed, save it. The
-//! lock is a plain mutex never held across an `.await`. Data processing runs under it: it reads
-//! each zip's central directory, its `data.jsonl` and the headers of its media (as
-//! `wanft check` does, headers only), which is quick even for 1 GB zips.
+//! lock is a plain mutex never held across an `.await`, nor during data processing: each job's
+//! datasets are checked on a worker thread from the moment the job exists
+//! ([`super::data_checks`]), and `advance` only takes the outcome.
 
 use std::fs;
 use std::io::Write;
@@ -18,10 +18,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Timings;
 use super::clock::{Clock, EmuTime};
+use super::data_checks::{DataChecks, Known};
 use super::error::ApiError;
 use super::ids::IdMinter;
 use super::job::{JobRecord, Run};
-use super::validate::process_data;
 use crate::models::TaskType;
 use crate::small_file;
 
@@ -276,8 +276,10 @@ impl State {
     }
 
     /// Brings the state to `now`: gives the training slot to the jobs whose turn has come, in
-    /// creation order, and runs their data processing. Returns true when anything changed.
-    fn advance(&mut self, now: EmuTime, blob_dir: &Path) -> bool {
+    /// creation order, with the outcome of their data processing. A job whose check is not done
+    /// yet waits (requests settle the checks due first: [`Store::settle`]). Returns true when
+    /// anything changed.
+    fn advance(&mut self, now: EmuTime, checks: &DataChecks) -> bool {
         let mut changed = false;
         if now > self.db.clock {
             self.db.clock = now;
@@ -306,7 +308,12 @@ impl State {
             let Some((index, start)) = next.filter(|(_, start)| *start <= now) else {
                 break;
             };
-            let outcome = process_data(&self.db.jobs[index], &self.db.files, blob_dir);
+            let job = &self.db.jobs[index];
+            let outcome = match checks.outcome(job, &self.db.files, job.eligible_at(&self.timings))
+            {
+                Known::Ready(outcome) => outcome,
+                Known::Pending => break,
+            };
             self.db.jobs[index].run = Some(Run {
                 started: start,
                 outcome,
@@ -328,6 +335,7 @@ enum Storage {
 #[derive(Debug)]
 pub struct Store {
     state: Mutex<State>,
+    checks: DataChecks,
     clock: Clock,
     blob_dir: PathBuf,
     storage: Storage,
@@ -383,9 +391,11 @@ impl Store {
         let store = Store {
             state: Mutex::new(state),
             clock,
+            checks: DataChecks::start(blob_dir.clone()),
             blob_dir,
             storage,
         };
+        store.queue_checks(&store.lock());
         store
             .save(&store.lock().db)
             .context("cannot write the state")?;
@@ -409,11 +419,25 @@ impl Store {
         &self.blob_dir
     }
 
+    /// Waits, holding nothing, until the data checks of the jobs due by now are done, so that
+    /// the next [`Store::read`] or [`Store::write`] sees them start on time.
+    pub async fn settle(&self) {
+        self.checks.settle(self.now()).await;
+    }
+
+    /// Queues the data checks of jobs not started yet (new ones, or loaded from disk).
+    fn queue_checks(&self, state: &State) {
+        for job in state.db.jobs.iter().filter(|j| j.run.is_none()) {
+            self.checks
+                .ensure(job, &state.db.files, job.eligible_at(&state.timings));
+        }
+    }
+
     /// Runs `f` on the state as of now.
     pub fn read<R>(&self, f: impl FnOnce(&State, EmuTime) -> R) -> Result<R, ApiError> {
         let now = self.now();
         let mut state = self.lock();
-        if state.advance(now, &self.blob_dir) {
+        if state.advance(now, &self.checks) {
             self.save(&state.db).map_err(save_failed)?;
         }
         Ok(f(&state, now))
@@ -427,8 +451,9 @@ impl Store {
     ) -> Result<R, ApiError> {
         let now = self.now();
         let mut state = self.lock();
-        state.advance(now, &self.blob_dir);
+        state.advance(now, &self.checks);
         let result = f(&mut state, now)?;
+        self.queue_checks(&state);
         self.save(&state.db).map_err(save_failed)?;
         Ok(result)
     }

@@ -95,16 +95,7 @@ impl Ffmpeg {
         len: u64,
         frames: bool,
     ) -> io::Result<Decoded> {
-        let file = std::path::absolute(file)?;
-        if file.to_string_lossy().contains(",,") {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "the path cannot be given to ffmpeg's subfile protocol",
-            ));
-        }
-        let mut input = OsString::from(format!("subfile,,start,{start},end,{},,:", start + len));
-        input.push(file_url(&file));
-        self.decode_input(&input, frames)
+        self.decode_input(&range_url(file, start, len)?, frames)
     }
 
     fn decode_input(&self, input: &OsStr, frames: bool) -> io::Result<Decoded> {
@@ -157,23 +148,110 @@ impl Ffmpeg {
             (timing, stderr.join().unwrap_or_default())
         });
         let status = child.wait()?;
-        let mut errors: Vec<String> = stderr
-            .lines()
-            .map(str::trim)
-            .filter(|line| !line.is_empty())
-            .map(String::from)
-            .collect();
-        if errors.len() > MAX_REPORTED_ERRORS {
-            let more = errors.len() - MAX_REPORTED_ERRORS;
-            errors.truncate(MAX_REPORTED_ERRORS);
-            errors.push(format!("… and {more} more errors"));
-        }
+        let mut errors = error_lines(&stderr);
         if errors.is_empty() && !status.success() {
             errors.push(format!("ffmpeg failed to decode the file ({status})"));
         }
         Ok(Decoded {
             errors,
             frames: timing.transpose()?.filter(|t| frames && t.count > 0),
+        })
+    }
+
+    /// One decode of `input` (an ffmpeg URL, see [`file_url`]) that does everything `--deep`
+    /// needs: ffmpeg's error lines for every video and audio stream, the timing of the first
+    /// video stream's frames (with `request.timing`), and those frames scaled to
+    /// `request.width` × `request.height` as packed RGB, handed to `on_frame` one at a time so
+    /// that memory stays constant whatever the clip's length.
+    pub fn decode_frames(
+        &self,
+        input: &OsStr,
+        request: &FrameRequest,
+        on_frame: &mut dyn FnMut(&[u8]),
+    ) -> io::Result<Decoded> {
+        let timing_file = match request.timing {
+            true => Some(
+                tempfile::Builder::new()
+                    .prefix("wanft-frames-")
+                    .tempfile()?,
+            ),
+            false => None,
+        };
+        let scale = format!(
+            "scale={}:{}:flags=area,format=rgb24",
+            request.width, request.height
+        );
+        let mut args: Vec<OsString> = [
+            "-nostdin",
+            // The timing goes to the (empty) temporary file made for it.
+            "-y",
+            "-hide_banner",
+            "-nostats",
+            "-v",
+            "error",
+            // One thread per file: files are decoded in parallel, one per core.
+            "-threads",
+            "1",
+            "-err_detect",
+            "crccheck+bitstream+buffer",
+        ]
+        .map(OsString::from)
+        .to_vec();
+        if !request.autorotate {
+            args.push("-noautorotate".into());
+        }
+        args.extend(["-i".into(), input.to_os_string()]);
+        args.extend(["-map", "0:v?", "-map", "0:a?", "-f", "null", "-"].map(OsString::from));
+        if let Some(file) = &timing_file {
+            args.extend(
+                [
+                    "-map",
+                    "0:v:0",
+                    "-fps_mode",
+                    "passthrough",
+                    "-enc_time_base",
+                    "-1",
+                    "-c:v",
+                    "wrapped_avframe",
+                    "-f",
+                    "framecrc",
+                ]
+                .map(OsString::from),
+            );
+            args.push(file_url(file.path()));
+        }
+        args.extend(["-map", "0:v:0", "-fps_mode", "passthrough", "-vf"].map(OsString::from));
+        args.push(scale.into());
+        args.extend(["-f", "rawvideo", "pipe:1"].map(OsString::from));
+        let mut child = self
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| self.spawn_error(e))?;
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let frame_len = request.width as usize * request.height as usize * 3;
+        let (read, stderr) = std::thread::scope(|scope| {
+            let stderr = scope.spawn(|| read_all(stderr));
+            let read = stdout.map(|out| read_frames(out, frame_len, on_frame));
+            (read, stderr.join().unwrap_or_default())
+        });
+        let status = child.wait()?;
+        if let Some(read) = read {
+            read?;
+        }
+        let mut errors = error_lines(&stderr);
+        if errors.is_empty() && !status.success() {
+            errors.push(format!("ffmpeg failed to decode the file ({status})"));
+        }
+        let frames = match &timing_file {
+            Some(file) => Some(FrameTiming::read(io::BufReader::new(file.reopen()?))?),
+            None => None,
+        };
+        Ok(Decoded {
+            errors,
+            frames: frames.filter(|t| t.count > 0),
         })
     }
 
@@ -346,6 +424,56 @@ impl FrameTiming {
     }
 }
 
+/// What [`Ffmpeg::decode_frames`] hands over besides the errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameRequest {
+    /// Size of the frames handed over (the picture is scaled to it, whatever its shape).
+    pub width: u32,
+    pub height: u32,
+    /// Apply the stream's rotation (videos); images are turned by their EXIF orientation by
+    /// the caller instead.
+    pub autorotate: bool,
+    /// Also time the frames (for [`Decoded::frames`]).
+    pub timing: bool,
+}
+
+/// Reads `frame_len`-byte frames until the end of `out`; a short last frame is dropped.
+fn read_frames(
+    mut out: impl Read,
+    frame_len: usize,
+    on_frame: &mut dyn FnMut(&[u8]),
+) -> io::Result<()> {
+    let mut frame = vec![0u8; frame_len.max(1)];
+    loop {
+        let mut filled = 0;
+        while filled < frame.len() {
+            match out.read(&mut frame[filled..]) {
+                Ok(0) => return Ok(()),
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        on_frame(&frame);
+    }
+}
+
+/// ffmpeg's non-empty error lines, at most [`MAX_REPORTED_ERRORS`] (then a count of the rest).
+fn error_lines(stderr: &str) -> Vec<String> {
+    let mut errors: Vec<String> = stderr
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .map(String::from)
+        .collect();
+    if errors.len() > MAX_REPORTED_ERRORS {
+        let more = errors.len() - MAX_REPORTED_ERRORS;
+        errors.truncate(MAX_REPORTED_ERRORS);
+        errors.push(format!("… and {more} more errors"));
+    }
+    errors
+}
+
 /// How often [`Ffmpeg::run_cancellable`] looks at the cancellation flag.
 const CANCEL_POLL: Duration = Duration::from_millis(20);
 
@@ -355,6 +483,21 @@ fn read_all(pipe: Option<impl Read>) -> String {
         let _ = pipe.read_to_end(&mut bytes);
     }
     String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// The ffmpeg URL of bytes `start..start + len` of `file` (ffmpeg's `subfile` protocol), read
+/// in place; `InvalidInput` when the path cannot be written in that protocol's syntax.
+pub fn range_url(file: &Path, start: u64, len: u64) -> io::Result<OsString> {
+    let file = std::path::absolute(file)?;
+    if file.to_string_lossy().contains(",,") {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the path cannot be given to ffmpeg's subfile protocol",
+        ));
+    }
+    let mut input = OsString::from(format!("subfile,,start,{start},end,{},,:", start + len));
+    input.push(file_url(&file));
+    Ok(input)
 }
 
 /// `file:` keeps ffmpeg from reading a name such as `concat:a|b` or `http://…` as a protocol.

@@ -450,6 +450,7 @@ impl Prepared {
             max_split_val: given.max_split_val,
             validation_given: given.validation_given,
             deep: false,
+            analysis: Default::default(),
             // The same rule configuration as the source: what the user chose to ignore there
             // is not an error of the written zip either.
             rules: given.rules.clone(),

@@ -46,11 +46,11 @@ fn annotation(f: &Finding, input: &Path) -> String {
     format!("::{command} {}::{}", props.join(","), escape_data(&message))
 }
 
-/// Escaping of the message part of a workflow command.
+/// Escaping of the message part of a workflow command. Control characters are first written
+/// visibly (`\n`), so that nothing a file name holds can end the command, start another, or
+/// add a line to the annotation; then `%` as the runner wants it.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    super::escape_controls(s).replace('%', "%25")
 }
 
 /// Escaping of a property value, which also ends at `:` and `,`.
@@ -64,7 +64,12 @@ mod tests {
 
     #[test]
     fn escapes_per_the_workflow_command_rules() {
-        assert_eq!(escape_data("50% done\nnext"), "50%25 done%0Anext");
+        assert_eq!(escape_data("50% done"), "50%25 done");
+        // A newline (or any control character) is shown, never acted on.
+        assert_eq!(
+            escape_data("a\n::error::x\r\u{1b}"),
+            "a\\n::error::x\\r\\u{1b}"
+        );
         assert_eq!(escape_property("a:b,c"), "a%3Ab%2Cc");
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod github;
 pub mod gitlab;
+pub mod html;
 pub mod json;
 pub mod junit;
 pub mod sarif;
@@ -45,6 +46,28 @@ fn git_root(dir: &Path) -> Option<PathBuf> {
     dir.ancestors()
         .find(|d| d.join(".git").exists())
         .map(Path::to_path_buf)
+}
+
+/// `text` with control characters written as escapes (`\n`, `\r`, `\t`, `\0`,
+/// `\u{1b}`…), for text meant for a terminal or a CI log: a file name holding a newline must not
+/// start a line of its own (a forged `::error` command in a GitHub log), nor an escape
+/// sequence rewrite the screen.
+pub fn escape_controls(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\0' => out.push_str("\\0"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// `1.5 MB`-style sizes (decimal units, like the platform's limits).

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{human_bytes, human_seconds, plural};
+use super::{escape_controls, human_bytes, human_seconds, plural};
 use crate::check::{CheckReport, Summary};
 use crate::dataset::SourceKind;
 use crate::rules::{Finding, Findings, Severity};
@@ -58,7 +58,7 @@ pub fn write_findings(
         .collect();
     for group in shown.chunk_by(|a, b| a.location.file == b.location.file) {
         let file = group[0].location.file.as_deref().unwrap_or("(dataset)");
-        writeln!(out, "{BOLD}{file}{BOLD:#}")?;
+        writeln!(out, "{BOLD}{}{BOLD:#}", escape_controls(file))?;
         let width = group.iter().map(|f| place(f).len()).max().unwrap_or(0);
         for f in group {
             write_finding(out, f, width, opts)?;
@@ -78,9 +78,9 @@ pub fn write_findings(
                 "{DIM}suppressed {}[{}] {}: {} ({}){DIM:#}",
                 s.finding.severity,
                 s.finding.rule.code,
-                s.finding.location,
-                s.finding.message,
-                s.reason
+                escape_controls(&s.finding.location.to_string()),
+                escape_controls(&s.finding.message),
+                escape_controls(&s.reason)
             )?;
         }
     }
@@ -112,14 +112,14 @@ fn write_finding(
         place(f),
         f.severity.as_str(),
         f.rule.code,
-        f.message
+        escape_controls(&f.message)
     )?;
     if f.severity != Severity::Info || opts.verbose {
         writeln!(
             out,
             "  {:width$}  {DIM}hint:{DIM:#} {}",
             "",
-            f.effective_hint()
+            escape_controls(f.effective_hint())
         )?;
     }
     Ok(())

@@ -7,6 +7,7 @@
 //! | `J` | `data.jsonl` and layout | [`manifest`] |
 //! | `P` | paths and archive members | [`paths`] |
 //! | `M` | media files | [`media`] |
+//! | `D` | decoded pictures (`--deep`) | [`deep`] |
 //! | `T` | prompts | [`prompts`] |
 //! | `S` | sample counts and sizes | [`size`] |
 //! | `H` | hyper-parameters | [`hyper`] |
@@ -14,6 +15,7 @@
 
 pub mod archive;
 pub mod baseline;
+pub mod deep;
 mod finding;
 pub mod hyper;
 pub mod manifest;
@@ -32,6 +34,7 @@ pub fn all() -> Vec<&'static Rule> {
         .iter()
         .chain(paths::RULES)
         .chain(media::RULES)
+        .chain(deep::RULES)
         .chain(prompts::RULES)
         .chain(size::RULES)
         .chain(hyper::RULES)
@@ -43,7 +46,7 @@ pub fn all() -> Vec<&'static Rule> {
 }
 
 fn family_rank(code: &str) -> usize {
-    "JPMTSHZ".find(&code[..1]).unwrap_or(usize::MAX)
+    "JPMDTSHZ".find(&code[..1]).unwrap_or(usize::MAX)
 }
 
 /// The rule reference as Markdown (`docs/rules.md` is this text; a test keeps them equal).
@@ -60,6 +63,7 @@ pub fn markdown() -> String {
         ('J', "data.jsonl and layout"),
         ('P', "Paths and archive members"),
         ('M', "Media files"),
+        ('D', "Decoded pictures (`wanft check --deep`)"),
         ('T', "Prompts"),
         ('S', "Sample counts and sizes"),
         ('H', "Hyper-parameters (`wanft plan`, `wanft jobs create`)"),

@@ -182,6 +182,7 @@ impl Fixture {
                 max_split_val: opts.max_split_val,
                 validation_given: opts.validation_given,
                 deep: opts.deep,
+                analysis: opts.analysis.clone(),
                 rules: Some(Arc::new(selection)),
                 dataset_label: Some("sets/dataset".into()),
                 progress: opts.progress,

@@ -15,6 +15,7 @@ pub mod deployments;
 pub mod files_compat;
 pub mod files_native;
 pub mod fine_tunes;
+pub mod multipart_guard;
 pub mod oss;
 pub mod tasks;
 pub mod uploads;
@@ -114,6 +115,7 @@ pub fn router(shared: Arc<Shared>) -> Router {
         )
         .route("/api/v1/tasks/{task_id}", get(tasks::get))
         .route("/api/v1/uploads", get(oss::get_policy))
+        .layer(from_fn_with_state(shared.clone(), settle_data_checks))
         .layer(from_fn_with_state(shared.clone(), faults::inject))
         .layer(from_fn_with_state(shared.clone(), ratelimit::enforce))
         .layer(from_fn_with_state(shared.clone(), auth::require_api_key));
@@ -346,6 +348,17 @@ impl BodyFields for Map<String, Value> {
             Some(_) => Err(wrong_type(key, "a JSON object")),
         }
     }
+}
+
+/// Before an API request looks at the state: the data checks of jobs due by now are done
+/// (waited for without holding the state lock or a thread), so that jobs start on time.
+async fn settle_data_checks(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    shared.store.settle().await;
+    next.run(request).await
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 use crate::emulator::clock::EmuTime;
 use crate::emulator::connection::{ConnectionControl, abort_connection};
 use crate::emulator::error::ApiError;
+use crate::emulator::routes::multipart_guard::{self, Guarded};
 use crate::emulator::state::{FileRecord, State};
 use crate::emulator::{Shared, UploadLimits};
 
@@ -58,6 +59,17 @@ impl FromRequest<Arc<Shared>> for Upload {
                 Some(length) => (length as f64 * fraction) as u64,
                 None => CUT_WITHOUT_LENGTH,
             });
+        // The framing is held to limits before the parser buffers any of it.
+        let boundary = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| multer::parse_boundary(v).ok());
+        let request = match boundary {
+            Some(boundary) => request
+                .map(|body| Body::from_stream(Guarded::new(body.into_data_stream(), &boundary))),
+            None => request, // refused as it is by the parser
+        };
         let multipart = Multipart::from_request(request, shared)
             .await
             .map_err(|e| ApiError::invalid_parameter(e.body_text()))?;
@@ -95,12 +107,13 @@ fn content_length(headers: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// A multipart framing error, as the platform words it.
+/// A multipart framing error, as the platform words it (a limit of the guard, by name).
 pub fn malformed(err: axum::extract::multipart::MultipartError) -> ApiError {
-    ApiError::invalid_parameter(format!(
-        "The multipart body is malformed: {}",
-        err.body_text()
-    ))
+    let why = match multipart_guard::refused_in(&err) {
+        Some(refused) => refused.to_string(),
+        None => err.body_text(),
+    };
+    ApiError::invalid_parameter(format!("The multipart body is malformed: {why}"))
 }
 
 fn file_too_large(limits: &UploadLimits) -> ApiError {

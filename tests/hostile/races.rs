@@ -1,14 +1,12 @@
 //! Concurrent wanft processes on one output or one ledger: packs take turns and leave a zip
 //! with its own manifest, uploads of one zip upload it once, and no output is left half done.
 
-mod cli_api_support;
-
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use cli_api_support::common::Fixture;
-use cli_api_support::{Cli, KEY, fast_clock};
+use crate::cli_api_support::common::Fixture;
+use crate::cli_api_support::{Cli, KEY, fast_clock};
 use sha2::{Digest, Sha256};
 use wanft::lock::{FileLock, Mode};
 use wanft::pack::manifest::{PackManifest, path_for};

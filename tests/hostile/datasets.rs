@@ -2,11 +2,9 @@
 //! manifest misses them all (the "did you mean" search used to compare every miss with every
 //! file, quadratically in the name length too).
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::Fixture;
+use crate::cli_api_support::common::Fixture;
 use wanft::check;
 
 /// Generous for a loaded 2-core machine; the search used to take minutes here.
@@ -76,7 +74,7 @@ fn did_you_mean_over_a_folder_of_long_names_is_bounded() {
 fn every_hostile_zip_is_refused_with_exit_1_promptly() {
     let fx = Fixture::i2v();
     let dir = tempfile::tempdir().unwrap();
-    for hostile in common::raw_zip::hostile_corpus(&fx.root) {
+    for hostile in crate::cli_api_support::common::raw_zip::hostile_corpus(&fx.root) {
         let zip = dir.path().join(format!("{}.zip", hostile.code));
         std::fs::write(&zip, &hostile.bytes).unwrap();
         let out = dir.path().join(format!("{}-packed.zip", hostile.code));

@@ -2,16 +2,14 @@
 //! manifest, wanft.toml, the credentials file and the emulator's state. Each command answers
 //! promptly (a FIFO used to hang it forever) and within a memory cap (`/dev/zero` used to be read
 //! until memory ran out), with a message naming what the file is.
-#![cfg(unix)]
-
-mod cli_api_support;
 
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command as StdCommand;
 use std::time::{Duration, Instant};
 
-use cli_api_support::{Cli, KEY, common, fast_clock};
+use crate::cli_api_support::common;
+use crate::cli_api_support::{Cli, KEY, fast_clock};
 
 /// Far above what any of these commands needs (they stay under 100 MB), far below what reading
 /// `/dev/zero` takes: address space, so that growth fails fast instead of swapping.

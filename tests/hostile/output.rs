@@ -1,0 +1,88 @@
+//! What wanft prints cannot be steered by what it prints about: a file name holding a newline
+//! or an escape sequence adds no line (and no `::error` command in a GitHub log) and rewrites
+//! no terminal; a URL's password is never shown.
+
+use crate::cli_api_support::common::Fixture;
+use assert_cmd::Command;
+
+/// A clip whose name forges a GitHub workflow command and a terminal escape.
+const FORGED: &str = "clip\n::error file=README.md::pwned\x1b[2J.mp4";
+
+fn check(fx: &Fixture, format: &str) -> (String, String) {
+    let output = Command::cargo_bin("wanft")
+        .unwrap()
+        .args(["check", "--format", format])
+        .arg(&fx.root)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    (
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn control_characters_in_file_names_add_no_lines_or_commands() {
+    let fx = Fixture::i2v();
+    fx.rename("clip01.mp4", FORGED);
+    // Referenced from data.jsonl too (JSON escapes it there), so it shows in messages.
+    fx.set_field(0, "video_path", FORGED);
+    let (text, _) = check(&fx, "text");
+    let (github, _) = check(&fx, "github");
+    for out in [&text, &github] {
+        assert!(
+            !out.contains('\x1b'),
+            "an escape sequence got through:\n{out}"
+        );
+        assert!(
+            out.contains("clip\\n::error file=README.md::pwned\\u{1b}[2J.mp4"),
+            "{out}"
+        );
+    }
+    assert!(
+        text.lines().all(|l| !l.starts_with("::")),
+        "a text line reads as a workflow command:\n{text}"
+    );
+    for line in github.lines() {
+        assert!(line.starts_with("::"), "a line outside any command: {line}");
+        assert!(
+            !line.starts_with("::error file=README.md"),
+            "forged: {line}"
+        );
+    }
+}
+
+#[test]
+fn a_base_url_password_is_never_shown() {
+    for base in [
+        "user:hunter2-PASSWORD@host",
+        "ftp://user:hunter2-PASSWORD@host/",
+        "https://user:hunter2-PASSWORD@host/",
+    ] {
+        let output = Command::cargo_bin("wanft")
+            .unwrap()
+            .args([
+                "files",
+                "list",
+                "--region",
+                "cn-beijing",
+                "--base-url",
+                base,
+            ])
+            .env("DASHSCOPE_API_KEY", "sk-not-used")
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(2), "{shown}");
+        assert!(shown.contains("base URL"), "{shown}");
+        assert!(!shown.contains("hunter2"), "{base}: {shown}");
+    }
+}
