@@ -2,8 +2,9 @@
 //! `check`, `plan`, `pack` and the API commands agree (the commented template is
 //! `templates/wanft.toml`, written by `wanft init`).
 //!
-//! Lookup: `--config PATH`, else `wanft.toml` in the current folder, else none. Command-line
-//! flags override the file. Relative paths in `[dataset]` are relative to the file's folder.
+//! Lookup: `--config PATH`, else `wanft.toml` in the current folder or the nearest parent that
+//! has one (as cargo and ruff look), else none. Command-line flags override the environment
+//! (`WANFT_REGION`, `WANFT_BASE_URL`), which overrides the file. Relative paths in `[dataset]` are relative to the file's folder.
 //! Unknown keys and ill-typed values are errors that name the line, because a silently ignored
 //! key (`n_epoch = 800`) would plan and train something else than intended. The API key is
 //! refused: the file is meant to be committed; the key comes from `DASHSCOPE_API_KEY`.
@@ -24,8 +25,13 @@ use crate::rules::Severity;
 use crate::rules::selection::{Origin, PathPattern, RuleSelection, Selector};
 use crate::small_file;
 
-/// The file name looked up in the current folder.
+/// The file name looked up in the current folder and its parents.
 pub const FILE_NAME: &str = "wanft.toml";
+
+/// Environment variable giving the region when no `--region` is passed.
+pub const REGION_ENV: &str = "WANFT_REGION";
+/// Environment variable giving the API host when no `--base-url` is passed.
+pub const BASE_URL_ENV: &str = "WANFT_BASE_URL";
 
 /// The commented template `wanft init` writes.
 pub const TEMPLATE: &str = include_str!("../templates/wanft.toml");
@@ -123,6 +129,43 @@ pub struct ApiSection {
     pub base_url: Option<String>,
 }
 
+/// Where a setting came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provenance {
+    /// A command-line flag: a printed next command must repeat it.
+    Flag,
+    /// An environment variable (still set when the printed command runs).
+    Env,
+    /// `wanft.toml` (found again when the printed command runs).
+    File,
+}
+
+/// Which region and host the API commands talk to, and where each came from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Endpoint {
+    pub region: Option<(Region, Provenance)>,
+    /// Without a trailing slash.
+    pub base_url: Option<(String, Provenance)>,
+}
+
+impl Endpoint {
+    pub fn region(&self) -> Option<Region> {
+        self.region.map(|(r, _)| r)
+    }
+
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_ref().map(|(u, _)| u.as_str())
+    }
+}
+
+/// `wanft.toml` in `dir` or the nearest parent folder that has one. Anything by that name
+/// counts (a FIFO or device is then refused by the reader), never silently skipped.
+pub fn find_project_file(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|path| path.symlink_metadata().is_ok())
+}
+
 /// `[rules]`: which rules run, where, at which severity, and the baseline (Ruff style; see
 /// [`crate::rules::selection`]).
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -172,6 +215,9 @@ impl RulesSection {
 /// Why a `wanft.toml` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// An environment variable of wanft holds a value it cannot use.
+    #[error("{name}: {message}")]
+    Environment { name: String, message: String },
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
     /// A syntax error, an unknown key or a bad value, at `line`:`column` when known.
@@ -234,18 +280,48 @@ impl Config {
     }
 
     /// The project file: `explicit` (`--config`, which must exist), else `wanft.toml` in `cwd`
-    /// when there is one.
+    /// or the nearest of its parents that has one.
     pub fn discover(explicit: Option<&Path>, cwd: &Path) -> Result<Option<Config>, ConfigError> {
         if let Some(path) = explicit {
             return Config::load(path).map(Some);
         }
-        let path = cwd.join(FILE_NAME);
-        // Anything by that name is read (and a FIFO or device refused), never silently skipped.
-        if path.exists() {
-            Config::load(&path).map(Some)
-        } else {
-            Ok(None)
+        match find_project_file(cwd) {
+            Some(path) => Config::load(&path).map(Some),
+            None => Ok(None),
         }
+    }
+
+    /// Region and API host: each from its flag, else its environment variable, else this file,
+    /// with where it came from (so that printed commands can repeat what the file or the
+    /// environment does not supply).
+    pub fn endpoint(
+        &self,
+        region_flag: Option<Region>,
+        base_url_flag: Option<&str>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Endpoint, ConfigError> {
+        let env = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+        let invalid = |name: &str, message: String| ConfigError::Environment {
+            name: name.to_owned(),
+            message,
+        };
+        let region = match (region_flag, env(REGION_ENV)) {
+            (Some(region), _) => Some((region, Provenance::Flag)),
+            (None, Some(text)) => {
+                let region = Region::from_str(text.trim()).map_err(|e| invalid(REGION_ENV, e))?;
+                Some((region, Provenance::Env))
+            }
+            (None, None) => self.region.map(|r| (r, Provenance::File)),
+        };
+        let base_url = match (base_url_flag, env(BASE_URL_ENV)) {
+            (Some(url), _) => Some((url.trim_end_matches('/').to_owned(), Provenance::Flag)),
+            (None, Some(text)) => {
+                let url = check_http_url(text.trim()).map_err(|e| invalid(BASE_URL_ENV, e))?;
+                Some((url, Provenance::Env))
+            }
+            (None, None) => self.api.base_url.clone().map(|u| (u, Provenance::File)),
+        };
+        Ok(Endpoint { region, base_url })
     }
 
     /// The folder relative dataset paths are resolved against.
@@ -257,6 +333,11 @@ impl Config {
 /// Writes [`TEMPLATE`] to `path`; an existing file is an `AlreadyExists` error unless
 /// `overwrite`.
 pub fn write_template(path: &Path, overwrite: bool) -> io::Result<()> {
+    write_project_file(path, TEMPLATE, overwrite)
+}
+
+/// Writes `text` to `path`; an existing file is an `AlreadyExists` error unless `overwrite`.
+pub fn write_project_file(path: &Path, text: &str, overwrite: bool) -> io::Result<()> {
     let mut options = fs::OpenOptions::new();
     options.write(true);
     if overwrite {
@@ -264,7 +345,7 @@ pub fn write_template(path: &Path, overwrite: bool) -> io::Result<()> {
     } else {
         options.create_new(true);
     }
-    options.open(path)?.write_all(TEMPLATE.as_bytes())
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// 1-based line and column (in characters) of byte `offset` in `text`.
@@ -317,14 +398,19 @@ fn amount<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> 
 
 fn http_url<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     let url = String::deserialize(d)?;
+    check_http_url(&url).map(Some).map_err(D::Error::custom)
+}
+
+/// `url` without its trailing slash, if it is an http(s) URL.
+fn check_http_url(url: &str) -> Result<String, String> {
     let has_scheme = url.starts_with("http://") || url.starts_with("https://");
     if !has_scheme || url.chars().any(char::is_whitespace) {
-        return Err(D::Error::custom(format!(
+        return Err(format!(
             "`{}` is not an http(s) URL (expected e.g. http://127.0.0.1:8080)",
-            crate::api::secret::without_userinfo(&url)
-        )));
+            crate::api::secret::without_userinfo(url)
+        ));
     }
-    Ok(Some(url.trim_end_matches('/').to_owned()))
+    Ok(url.trim_end_matches('/').to_owned())
 }
 
 /// `"train"` or `["train-a", "train-b"]`.
@@ -530,5 +616,66 @@ base_url = "http://127.0.0.1:8080/"
         let again = write_template(&dir.path().join(FILE_NAME), false).unwrap_err();
         assert_eq!(again.kind(), io::ErrorKind::AlreadyExists);
         write_template(&dir.path().join(FILE_NAME), true).unwrap();
+    }
+
+    #[test]
+    fn discover_walks_up_to_the_nearest_project_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let deep = dir.path().join("a").join("b");
+        fs::create_dir_all(&deep).unwrap();
+        assert!(Config::discover(None, &deep).unwrap().is_none());
+        fs::write(dir.path().join(FILE_NAME), "region = \"cn-beijing\"\n").unwrap();
+        fs::write(
+            dir.path().join("a").join(FILE_NAME),
+            "region = \"ap-southeast-1\"\n",
+        )
+        .unwrap();
+        let found = Config::discover(None, &deep).unwrap().unwrap();
+        assert_eq!(found.region, Some(Region::ApSoutheast1), "the nearest wins");
+        assert_eq!(found.dir(), dir.path().join("a"));
+    }
+
+    #[test]
+    fn endpoint_takes_flags_then_environment_then_file() {
+        let file = parse("region = \"cn-beijing\"\n[api]\nbase_url = \"http://file:1\"\n").unwrap();
+        let no_env = |_: &str| None;
+        let from_file = file.endpoint(None, None, no_env).unwrap();
+        assert_eq!(
+            from_file.region,
+            Some((Region::CnBeijing, Provenance::File))
+        );
+        assert_eq!(from_file.base_url(), Some("http://file:1"));
+
+        let env = |name: &str| match name {
+            REGION_ENV => Some("ap-southeast-1".to_owned()),
+            BASE_URL_ENV => Some("http://env:2/".to_owned()),
+            _ => None,
+        };
+        let from_env = file.endpoint(None, None, env).unwrap();
+        assert_eq!(
+            from_env.region,
+            Some((Region::ApSoutheast1, Provenance::Env))
+        );
+        assert_eq!(
+            from_env.base_url,
+            Some(("http://env:2".into(), Provenance::Env))
+        );
+
+        let flagged = file
+            .endpoint(Some(Region::CnBeijing), Some("http://flag:3"), env)
+            .unwrap();
+        assert_eq!(flagged.region, Some((Region::CnBeijing, Provenance::Flag)));
+        assert_eq!(
+            flagged.base_url,
+            Some(("http://flag:3".into(), Provenance::Flag))
+        );
+
+        let empty = |_: &str| Some("  ".to_owned());
+        assert_eq!(file.endpoint(None, None, empty).unwrap(), from_file);
+        let bad = |name: &str| (name == REGION_ENV).then(|| "mars".to_owned());
+        let err = file.endpoint(None, None, bad).unwrap_err().to_string();
+        assert!(err.starts_with("WANFT_REGION: "), "{err}");
+        let bad = |name: &str| (name == BASE_URL_ENV).then(|| "ftp://x".to_owned());
+        assert!(file.endpoint(None, None, bad).is_err());
     }
 }

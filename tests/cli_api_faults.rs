@@ -20,7 +20,7 @@ fn upload(cli: &Cli) -> String {
 
 /// Creates a job on `file_id`, finishes it (frozen clock) and returns its model name.
 fn finished_model(cli: &Cli, file_id: &str) -> String {
-    let job = cli.json(cli.wanft(REGION, &["jobs", "create", "--training", file_id]));
+    let job = cli.json(cli.wanft(REGION, &["jobs", "create", "--yes", "--training", file_id]));
     cli.advance(3600.0);
     let job_id = job["job"]["job_id"].as_str().unwrap();
     cli.json(cli.wanft(REGION, &["jobs", "get", job_id]))["job"]["finetuned_output"]
@@ -35,7 +35,7 @@ fn a_lost_job_create_makes_one_job() {
     let file_id = upload(&cli);
     cli.faults(json!({ "lose_next_create": 1 }));
     let (stdout, stderr) = cli.run(
-        cli.wanft(REGION, &["jobs", "create", "--training", &file_id]),
+        cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]),
         0,
     );
     assert!(stderr.contains("not sent again"), "{stderr}");
@@ -48,7 +48,10 @@ fn a_lost_deployment_create_makes_one_deployment() {
     let cli = Cli::start(frozen_clock());
     let model = finished_model(&cli, &upload(&cli));
     cli.faults(json!({ "lose_next_create": 1 }));
-    let created = cli.json(cli.wanft(REGION, &["deploy", "create", &model, "--use-input-prompt"]));
+    let created = cli.json(cli.wanft(
+        REGION,
+        &["deploy", "create", "--yes", &model, "--use-input-prompt"],
+    ));
     assert_eq!(created["deployment"]["model_name"], model.as_str());
     assert_eq!(cli.deployment_count(), 1);
 }
@@ -57,7 +60,10 @@ fn a_lost_deployment_create_makes_one_deployment() {
 fn a_lost_synthesis_is_reported_not_repeated() {
     let cli = Cli::start(frozen_clock());
     let model = finished_model(&cli, &upload(&cli));
-    cli.json(cli.wanft(REGION, &["deploy", "create", &model, "--use-input-prompt"]));
+    cli.json(cli.wanft(
+        REGION,
+        &["deploy", "create", "--yes", &model, "--use-input-prompt"],
+    ));
     cli.advance(600.0);
     cli.faults(json!({ "lose_next_create": 1 }));
     let (_, stderr) = cli.run(
@@ -65,6 +71,7 @@ fn a_lost_synthesis_is_reported_not_repeated() {
             REGION,
             &[
                 "generate",
+                "--yes",
                 "--model",
                 &model,
                 "--image",
@@ -159,6 +166,7 @@ fn hyper_parameters_the_platform_would_reject_create_nothing() {
             &[
                 "jobs",
                 "create",
+                "--yes",
                 "--training",
                 &file_id,
                 "--n-epochs",
@@ -183,7 +191,7 @@ fn waiting_on_a_failed_job_exits_one() {
         ..frozen_clock()
     });
     let file_id = upload(&cli);
-    let job = cli.json(cli.wanft(REGION, &["jobs", "create", "--training", &file_id]));
+    let job = cli.json(cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]));
     let job_id = job["job"]["job_id"].as_str().unwrap();
     cli.advance(3600.0);
     let (stdout, _) = cli.run(
@@ -197,11 +205,18 @@ fn waiting_on_a_failed_job_exits_one() {
 fn generation_needs_a_running_deployment_and_an_acceptable_image() {
     let cli = Cli::start(frozen_clock());
     let model = finished_model(&cli, &upload(&cli));
-    cli.json(cli.wanft(REGION, &["deploy", "create", &model, "--use-input-prompt"]));
+    cli.json(cli.wanft(
+        REGION,
+        &["deploy", "create", "--yes", &model, "--use-input-prompt"],
+    ));
     let image = std::path::Path::new(cli_api_support::common::ROOT)
         .join("examples/i2v-train/clip01_first.jpg");
-    let generate =
-        |image: &str| cli.wanft(REGION, &["generate", "--model", &model, "--image", image]);
+    let generate = |image: &str| {
+        cli.wanft(
+            REGION,
+            &["generate", "--yes", "--model", &model, "--image", image],
+        )
+    };
     let (_, stderr) = cli.run(generate(image.to_str().unwrap()), 2);
     assert!(
         stderr.contains("not RUNNING") && stderr.contains("deploy wait"),

@@ -44,6 +44,7 @@ fn the_whole_lifecycle() {
         &[
             "jobs",
             "create",
+            "--yes",
             "--training",
             &file_id,
             "--n-epochs",
@@ -129,6 +130,7 @@ fn the_whole_lifecycle() {
             &[
                 "deploy",
                 "create",
+                "--yes",
                 &model_name,
                 "--use-input-prompt",
                 "--wait",
@@ -146,6 +148,7 @@ fn the_whole_lifecycle() {
         REGION,
         &[
             "generate",
+            "--yes",
             "--model",
             &model_name,
             "--image",
@@ -207,8 +210,15 @@ base_url = "{}"
     let (stdout, _) = cli.run(cli.bare(&["upload", zip.to_str().unwrap()]), 0);
     let file_id = stdout.trim();
     assert!(file_id.starts_with("file-ft-"), "Singapore style: {stdout}");
-    let created =
-        cli.json(cli.bare(&["jobs", "create", "--training", file_id, "--n-epochs", "80"]));
+    let created = cli.json(cli.bare(&[
+        "jobs",
+        "create",
+        "--yes",
+        "--training",
+        file_id,
+        "--n-epochs",
+        "80",
+    ]));
     let hyper = &created["job"]["hyper_parameters"];
     assert_eq!(
         (hyper["n_epochs"].as_u64(), hyper["eval_epochs"].as_u64()),
@@ -221,7 +231,7 @@ base_url = "{}"
     );
     let job = cli.json(cli.bare(&["jobs", "get", job_id]));
     let model = job["job"]["finetuned_output"].as_str().unwrap();
-    let deployment = cli.json(cli.bare(&["deploy", "create", model]));
+    let deployment = cli.json(cli.bare(&["deploy", "create", "--yes", model]));
     assert_eq!(deployment["region"], "ap-southeast-1");
     cli.run(
         cli.bare(&["deploy", "wait", model, "--interval", "100ms"]),
@@ -260,6 +270,7 @@ fn files_and_logs_in_both_styles() {
         &[
             "jobs",
             "create",
+            "--yes",
             "--training",
             &file_id,
             "--n-epochs",

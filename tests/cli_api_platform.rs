@@ -49,7 +49,7 @@ fn logs_of_more_than_a_thousand_lines_are_read_whole_and_followed_once() {
         ..fast_clock()
     });
     let file_id = upload_example(&cli);
-    let mut args = vec!["jobs", "create", "--training", &file_id];
+    let mut args = vec!["jobs", "create", "--yes", "--training", &file_id];
     args.extend(LONG_JOB);
     let created = cli.json(cli.wanft(REGION, &args));
     let job_id = created["job"]["job_id"].as_str().unwrap().to_owned();
@@ -101,7 +101,7 @@ fn the_21st_job_meets_the_quota_with_the_jobs_to_delete() {
     assert!(stderr.contains("job quota reached: 20 jobs"), "{stderr}");
     assert_eq!(cli.file_count(), 1, "nothing was uploaded");
     let (_, stderr) = cli.run(
-        cli.wanft(REGION, &["jobs", "create", "--training", &file_id]),
+        cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]),
         2,
     );
     assert!(stderr.contains("the account allows 20"), "{stderr}");
@@ -124,7 +124,7 @@ fn the_21st_job_meets_the_quota_with_the_jobs_to_delete() {
         .collect();
     assert!(statuses.iter().all(|s| *s == "SUCCEEDED"), "{statuses:?}");
     let (_, stderr) = cli.run(
-        cli.wanft(REGION, &["jobs", "create", "--training", &file_id]),
+        cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]),
         2,
     );
     assert!(stderr.contains("wanft jobs delete"), "{stderr}");
@@ -132,7 +132,7 @@ fn the_21st_job_meets_the_quota_with_the_jobs_to_delete() {
     // Deleting one frees a slot.
     let oldest = &ids[0];
     cli.run(cli.wanft(REGION, &["jobs", "delete", oldest]), 0);
-    let created = cli.json(cli.wanft(REGION, &["jobs", "create", "--training", &file_id]));
+    let created = cli.json(cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file_id]));
     assert!(created["job"]["job_id"].is_string());
 }
 
@@ -145,6 +145,7 @@ fn checkpoints_show_identity_and_expiry_and_warn_before_it() {
         &[
             "jobs",
             "create",
+            "--yes",
             "--training",
             &file_id,
             "--n-epochs",
@@ -231,6 +232,7 @@ fn concurrent_creates_with_lost_answers_report_distinct_jobs() {
             &[
                 "jobs",
                 "create",
+                "--yes",
                 "--training",
                 &file_id,
                 "--n-epochs",
@@ -274,6 +276,7 @@ fn a_wan27_kf2v_deployment_generates_from_local_frames_via_oss() {
         &[
             "jobs",
             "create",
+            "--yes",
             "--training",
             &file_id,
             "--model",
@@ -289,7 +292,7 @@ fn a_wan27_kf2v_deployment_generates_from_local_frames_via_oss() {
     let job_id = created["job"]["job_id"].as_str().unwrap().to_owned();
     cli.advance(3600.0);
     let model = format!("wan2.7-i2v-{job_id}");
-    let (_, stderr) = cli.run(cli.wanft(REGION, &["deploy", "create", &model]), 0);
+    let (_, stderr) = cli.run(cli.wanft(REGION, &["deploy", "create", "--yes", &model]), 0);
     assert!(stderr.contains("no aigc_config"), "{stderr}");
     cli.advance(600.0);
 
@@ -300,6 +303,7 @@ fn a_wan27_kf2v_deployment_generates_from_local_frames_via_oss() {
         REGION,
         &[
             "generate",
+            "--yes",
             "--model",
             &model,
             "--image",
@@ -331,6 +335,7 @@ fn a_wan27_kf2v_deployment_generates_from_local_frames_via_oss() {
             REGION,
             &[
                 "generate",
+                "--yes",
                 "--model",
                 &model,
                 "--image",
@@ -371,6 +376,7 @@ fn a_zip_with_one_wrapping_folder_checks_with_a_warning_uploads_and_trains() {
         &[
             "jobs",
             "create",
+            "--yes",
             "--training",
             &file_id,
             "--n-epochs",
@@ -436,7 +442,10 @@ fn doctor_lists_what_will_cost_or_block() {
     cli.advance(36_000.0);
     let model = format!("wan2.5-i2v-preview-{}", ids[0]);
     cli.run(
-        cli.wanft(REGION, &["deploy", "create", &model, "--use-input-prompt"]),
+        cli.wanft(
+            REGION,
+            &["deploy", "create", "--yes", &model, "--use-input-prompt"],
+        ),
         0,
     );
     // Thirteen days on, the unexported checkpoints are close to expiry.

@@ -50,7 +50,7 @@ fn every_command(ids: &Ids) -> Vec<Vec<String>> {
         vec!["upload", &ids.zip, "--force"],
         vec!["files", "list"],
         vec!["files", "get", &ids.file],
-        vec!["jobs", "create", "--training", &ids.file],
+        vec!["jobs", "create", "--yes", "--training", &ids.file],
         vec!["jobs", "list"],
         vec!["jobs", "get", &ids.job],
         vec!["jobs", "logs", &ids.job],
@@ -72,12 +72,19 @@ fn every_command(ids: &Ids) -> Vec<Vec<String>> {
             "--name",
             "secret_test",
         ],
-        vec!["deploy", "create", &ids.model, "--use-input-prompt"],
+        vec![
+            "deploy",
+            "create",
+            "--yes",
+            &ids.model,
+            "--use-input-prompt",
+        ],
         vec!["deploy", "get", &ids.model],
         vec!["deploy", "list"],
         vec!["deploy", "wait", &ids.model, "--interval", "10ms"],
         vec![
             "generate",
+            "--yes",
             "--model",
             &ids.model,
             "--image",
@@ -130,11 +137,11 @@ fn successful_commands_never_print_the_key() {
         .as_str()
         .unwrap()
         .to_owned();
-    let job =
-        cli.json(cli.wanft(REGION, &["jobs", "create", "--training", &file]))["job"]["job_id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+    let job = cli.json(cli.wanft(REGION, &["jobs", "create", "--yes", "--training", &file]))["job"]
+        ["job_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     cli.advance(3600.0);
     let got = cli.json(cli.wanft(REGION, &["jobs", "get", &job]));
     let model = got["job"]["finetuned_output"].as_str().unwrap().to_owned();
@@ -143,7 +150,10 @@ fn successful_commands_never_print_the_key() {
         .as_str()
         .unwrap()
         .to_owned();
-    cli.json(cli.wanft(REGION, &["deploy", "create", &model, "--use-input-prompt"]));
+    cli.json(cli.wanft(
+        REGION,
+        &["deploy", "create", "--yes", &model, "--use-input-prompt"],
+    ));
     cli.advance(600.0);
     let image = std::path::Path::new(cli_api_support::common::ROOT)
         .join("examples/i2v-train/clip01_first.jpg");
@@ -151,6 +161,7 @@ fn successful_commands_never_print_the_key() {
         REGION,
         &[
             "generate",
+            "--yes",
             "--model",
             &model,
             "--image",

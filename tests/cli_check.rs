@@ -4,7 +4,7 @@
 mod common;
 
 use assert_cmd::Command;
-use common::{Fixture, ROOT};
+use common::{Fixture, ROOT, copy_dir};
 use predicates::prelude::*;
 use serde_json::Value;
 
@@ -217,6 +217,57 @@ fn github_annotations_point_at_files_and_lines() {
 }
 
 #[test]
+fn github_and_sarif_paths_are_relative_to_the_repository_root() {
+    let repo = tempfile::tempdir().unwrap();
+    std::fs::create_dir(repo.path().join(".git")).unwrap();
+    let datasets = repo.path().join("data").join("effect");
+    copy_dir(
+        &std::path::Path::new(ROOT).join("examples/i2v-train"),
+        &datasets,
+    );
+    let line = std::fs::read_to_string(datasets.join("data.jsonl")).unwrap();
+    std::fs::write(
+        datasets.join("data.jsonl"),
+        line.replacen("clip03.mp4", "missing.mp4", 1),
+    )
+    .unwrap();
+    // Run from a subfolder of the repository: paths are still from its root.
+    let out = wanft()
+        .current_dir(repo.path().join("data"))
+        .args(["check", "effect", "--format", "github"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    assert!(
+        text.contains("file=data/effect/data.jsonl,line=3,"),
+        "{text}"
+    );
+    let out = wanft()
+        .current_dir(repo.path().join("data"))
+        .args(["check", "effect", "--format", "sarif"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let log: Value = serde_json::from_slice(&out).unwrap();
+    let uris: Vec<&str> = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+        })
+        .collect();
+    assert!(uris.contains(&"data/effect/data.jsonl"), "{uris:?}");
+}
+
+#[test]
 fn sarif_log_lists_rules_and_results() {
     let fx = Fixture::i2v();
     fx.set_field(2, "video_path", "missing.mp4");
@@ -267,13 +318,38 @@ fn without_a_path_the_project_file_says_what_to_check() {
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("20 samples (i2v training"), "{text}");
     assert!(text.contains("3 samples (i2v validation"), "{text}");
-    // One document per dataset: JSON needs the dataset named.
-    wanft()
+    // Both datasets in one JSON document, and in one SARIF run.
+    let out = wanft()
         .current_dir(&examples)
         .args(["check", "--format", "json"])
         .assert()
-        .code(2)
-        .stderr(predicate::str::contains("one dataset at a time"));
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let doc: Value = serde_json::from_slice(&out).unwrap();
+    let datasets = doc["datasets"].as_array().expect("several datasets");
+    let paths: Vec<&str> = datasets
+        .iter()
+        .map(|d| d["input"]["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.len() == 2 && paths[0].ends_with("i2v-train") && paths[1].ends_with("i2v-val"),
+        "{paths:?}"
+    );
+    assert_eq!(datasets[1]["input"]["mode"]["role"], "validation");
+    assert_eq!(doc["summary"]["datasets"], 2);
+    assert_eq!(doc["summary"]["errors"], 0);
+    let out = wanft()
+        .current_dir(&examples)
+        .args(["check", "--format", "sarif"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let log: Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(log["runs"].as_array().unwrap().len(), 1);
     // A trigger from wanft.toml applies: drop it from one prompt of a copy.
     let fx = Fixture::i2v();
     let p = fx.lines()[0]["prompt"]

@@ -1,4 +1,5 @@
-//! `wanft emulator` as a process: the URL line, a call, a clean stop, and the key rules.
+//! `wanft emulator` as a process: the URL line, a call, a clean stop, the key rules, and
+//! `--detach`.
 
 mod emulator_support;
 
@@ -80,20 +81,102 @@ fn serves_on_a_free_port_and_stops_on_sigterm() {
     }
 }
 
+/// The status of `GET /api/v1/fine-tunes` on `base` with `key` (and without one).
+fn statuses(base: &str, key: &str) -> (StatusCode, StatusCode) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let client = emulator_support::client();
+        let url = format!("{base}/api/v1/fine-tunes");
+        let with_key = client
+            .get(&url)
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("answered");
+        let without_key = client.get(&url).send().await.expect("answered");
+        (with_key.status(), without_key.status())
+    })
+}
+
 #[test]
-fn refuses_to_start_without_a_key() {
+fn without_a_key_it_makes_one_up_and_prints_it() {
+    let mut child = Command::new(BINARY)
+        .args(["emulator", "--port", "0", "--time-scale", "0"])
+        .env_remove("DASHSCOPE_API_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("wanft starts");
+    let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
+    let (mut first, mut second) = (String::new(), String::new());
+    stdout.read_line(&mut first).expect("first line");
+    stdout.read_line(&mut second).expect("second line");
+    let base = first
+        .trim()
+        .strip_prefix("wanft emulator listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+        .to_owned();
+    let key = second
+        .split("export DASHSCOPE_API_KEY=")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no key on the second line: {second:?}"))
+        .to_owned();
+    assert!(key.starts_with("sk-emulator-") && key.len() > 20, "{key}");
+    assert!(
+        second.contains(&format!("WANFT_BASE_URL={base}")),
+        "{second}"
+    );
+    assert_eq!(
+        statuses(&base, &key),
+        (StatusCode::OK, StatusCode::UNAUTHORIZED)
+    );
+    child.kill().expect("stopped");
+    child.wait().expect("reaped");
+}
+
+#[test]
+fn detached_it_prints_its_exports_and_runs_until_killed() {
     let output = Command::new(BINARY)
-        .args(["emulator", "--port", "0"])
+        .args(["emulator", "--detach", "--time-scale", "0"])
         .env_remove("DASHSCOPE_API_KEY")
         .output()
         .expect("wanft runs");
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("--api-key") && stderr.contains("DASHSCOPE_API_KEY"),
-        "{stderr}"
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    let export = |name: &str| {
+        stdout
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("export {name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {stdout}"))
+            .to_owned()
+    };
+    let (base, key, pid) = (
+        export("WANFT_BASE_URL"),
+        export("DASHSCOPE_API_KEY"),
+        export("WANFT_EMULATOR_PID"),
     );
-    assert!(output.stdout.is_empty(), "no URL line without a key");
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    // The parent has exited; the emulator answers on its own.
+    assert_eq!(
+        statuses(&base, &key),
+        (StatusCode::OK, StatusCode::UNAUTHORIZED)
+    );
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    // It stops listening.
+    let address = base.trim_start_matches("http://").to_owned();
+    let stopped = (0..200).any(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(25));
+        std::net::TcpStream::connect(&address).is_err()
+    });
+    assert!(stopped, "the detached emulator still listens after SIGTERM");
 }
 
 #[test]

@@ -197,3 +197,48 @@ fn the_api_key_never_appears() {
     let all = [output.stdout, output.stderr].concat();
     assert!(!String::from_utf8_lossy(&all).contains(secret));
 }
+
+/// A copy of `examples/i2v-train` whose first prompt is empty, plus a line that is not JSON.
+fn broken_dataset() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/i2v-train");
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
+    }
+    let manifest = dir.path().join("data.jsonl");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let text = text.replacen("{\"prompt\":\"", "{\"prompt\":\"\",\"was\":\"", 1) + "{not json\n";
+    std::fs::write(&manifest, text).unwrap();
+    dir
+}
+
+#[test]
+fn dataset_errors_make_the_plan_not_ready_with_or_without_gates() {
+    let broken = broken_dataset();
+    let path = broken.path().to_str().unwrap();
+    let base = ["plan", path, "--region", "cn-beijing"];
+    wanft(&base)
+        .code(1)
+        .stdout(predicate::str::contains("Not ready"))
+        .stdout(predicate::str::contains("2 errors (2 in the datasets"))
+        .stdout(predicate::str::contains("T001"));
+    // A budget gate that holds does not approve a dataset the platform rejects.
+    let gated = [&base[..], &["--max-cost", "100000"]].concat();
+    let assert = wanft(&gated).code(1);
+    let doc: Value = {
+        let json = [&gated[..], &["--format", "json"]].concat();
+        serde_json::from_slice(&wanft(&json).code(1).get_output().stdout).unwrap()
+    };
+    drop(assert);
+    assert_eq!(doc["summary"]["ok"], false);
+    assert_eq!(doc["summary"]["dataset_errors"], 2);
+    assert_eq!(doc["gates"][0]["status"], "passed");
+    let rules: Vec<&str> = doc["datasets"][0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"T001"), "{rules:?}");
+}

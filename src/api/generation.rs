@@ -53,7 +53,8 @@ impl Endpoint {
         }
     }
 
-    fn path(self) -> [&'static str; 6] {
+    /// The path of the endpoint, below the host.
+    pub fn path(self) -> [&'static str; 6] {
         let family = match self {
             Endpoint::I2v | Endpoint::Media(_) => "video-generation",
             Endpoint::Kf2v => "image2video",

@@ -35,6 +35,28 @@ pub struct LocalImage {
 }
 
 impl LocalImage {
+    /// The image `bytes` (named `file_name`), once it passes the platform's rules (format,
+    /// alpha, sides, at most `max_bytes`): for images read from a dataset rather than a path.
+    pub fn from_bytes(
+        file_name: &str,
+        bytes: Vec<u8>,
+        max_bytes: u64,
+    ) -> Result<LocalImage, ApiError> {
+        let invalid = |why: String| ApiError::Invalid(format!("{file_name}: {why}"));
+        if bytes.len() as u64 > max_bytes {
+            return Err(invalid(format!(
+                "{} bytes; the limit is {max_bytes} bytes",
+                bytes.len()
+            )));
+        }
+        let format = check_image(&bytes).map_err(invalid)?;
+        Ok(LocalImage {
+            file_name: file_name.to_owned(),
+            bytes,
+            format,
+        })
+    }
+
     pub fn mime(&self) -> &'static str {
         mime(self.format)
     }
@@ -124,17 +146,26 @@ pub async fn prepare_image(
     max_bytes: u64,
     how: LocalImages,
 ) -> Result<PreparedImage, ApiError> {
-    let image = match read_image(arg, max_bytes)? {
-        ImageSource::Url(url) => return Ok(PreparedImage { url, note: None }),
-        ImageSource::Local(image) => image,
-    };
+    match read_image(arg, max_bytes)? {
+        ImageSource::Url(url) => Ok(PreparedImage { url, note: None }),
+        ImageSource::Local(image) => prepare_local(client, model, &image, how).await,
+    }
+}
+
+/// A checked local image as it is sent to the deployment `model` (see [`prepare_image`]).
+pub async fn prepare_local(
+    client: &Client,
+    model: &str,
+    image: &LocalImage,
+    how: LocalImages,
+) -> Result<PreparedImage, ApiError> {
     if how == LocalImages::Inline {
         return Ok(PreparedImage {
             url: image.data_url(),
             note: None,
         });
     }
-    match temporary::upload(client, model, &image).await {
+    match temporary::upload(client, model, image).await {
         Ok(url) => Ok(PreparedImage { url, note: None }),
         // No upload policy offered (refused or unknown here): inline still works.
         Err(temporary::UploadError::Policy(e))

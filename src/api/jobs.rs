@@ -436,6 +436,39 @@ impl Creation for JobCreation<'_> {
     }
 }
 
+/// The job that a create of `job` made after `before` was surveyed (a create whose answer was
+/// lost, or whose process was killed before it wrote the id down): the newest job of the model
+/// not in `before` that matches the request.
+pub async fn find_created(
+    client: &Client,
+    job: &NewJob,
+    before: &HashSet<String>,
+) -> Result<Option<Job>, ApiError> {
+    let creation = JobCreation { job };
+    Ok(match creation.find(client, before).await? {
+        Found::Created(job) => Some(job),
+        Found::Nothing | Found::Unknowable => None,
+    })
+}
+
+/// Ids of the newest jobs of `model` (the survey before a create).
+pub async fn recent_job_ids(
+    client: &Client,
+    model: &'static ModelProfile,
+) -> Result<Vec<String>, ApiError> {
+    let query = JobQuery {
+        model: Some(model.name.to_owned()),
+        page_no: 1,
+        page_size: MAX_PAGE_SIZE,
+    };
+    Ok(list_jobs(client, &query)
+        .await?
+        .jobs
+        .into_iter()
+        .map(|j| j.job_id)
+        .collect())
+}
+
 /// `GET /api/v1/fine-tunes/{job_id}`.
 pub async fn get_job(client: &Client, job_id: &str) -> Result<Job, ApiError> {
     client.get_output(&job_path(job_id, &[]), &[]).await

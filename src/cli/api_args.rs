@@ -10,21 +10,24 @@ use anyhow::{Context as _, Result, bail};
 use serde_json::Value;
 
 use super::GlobalArgs;
+use wanft::api::poll::Poll;
 use wanft::api::secret::{self, KeySource};
 use wanft::api::{Client, ClientConfig, Event, Observer, RetryPolicy, jobs};
-use wanft::config::{self, Config};
+use wanft::config::{self, Config, Endpoint, Provenance};
 use wanft::models::Region;
+use wanft::report::escape_controls;
 
 /// Flags of every command that talks to the API.
 #[derive(Debug, Clone, clap::Args)]
 #[command(next_help_heading = "API")]
 pub struct ApiArgs {
-    /// Region: cn-beijing or ap-southeast-1 [default: `region` of wanft.toml]. Keys and ids
-    /// belong to one region; it also picks the upload style when --base-url is given.
+    /// Region: cn-beijing or ap-southeast-1 [default: $WANFT_REGION, else `region` of
+    /// wanft.toml]. Keys and ids belong to one region; it also picks the upload style when
+    /// --base-url is given.
     #[arg(long, global = true, value_name = "REGION")]
     pub region: Option<Region>,
-    /// API host replacing the region's, e.g. a local emulator [default: `[api] base_url` of
-    /// wanft.toml].
+    /// API host replacing the region's, e.g. a local emulator [default: $WANFT_BASE_URL, else
+    /// `[api] base_url` of wanft.toml].
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// Time limit of each API call (uploads and downloads are watched for stalls instead).
@@ -45,6 +48,11 @@ pub struct ApiArgs {
 pub enum Format {
     Text,
     Json,
+}
+
+/// An environment variable as text, if set and valid UTF-8.
+pub fn env_var(name: &str) -> Option<String> {
+    std::env::var(name).ok()
 }
 
 /// `60`, `60s`, `1.5s`, `250ms`, `2m`, `1h`.
@@ -77,21 +85,133 @@ pub struct Session {
     pub config: Config,
     pub format: Format,
     pub quiet: bool,
+    /// What a printed next command must repeat to reach the same API.
+    pub reach: Reach,
     runtime: tokio::runtime::Runtime,
 }
 
+/// The flags a printed command needs to run as printed: `--config`, `--region` and
+/// `--base-url` when they were given as flags (the environment and wanft.toml supply the rest
+/// again when the printed command runs).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reach {
+    args: Vec<String>,
+}
+
+/// The suffix of [`Reach`] for error hints, set once the session is open.
+static REACH_SUFFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+impl Reach {
+    pub fn new(global: &GlobalArgs, endpoint: &Endpoint) -> Reach {
+        let mut args = Vec::new();
+        if let Some(path) = &global.config {
+            args.extend(["--config".to_owned(), shell_word(&path.to_string_lossy())]);
+        }
+        if let Some((region, Provenance::Flag)) = endpoint.region {
+            args.extend(["--region".to_owned(), region.id().to_owned()]);
+        }
+        if let Some((url, Provenance::Flag)) = &endpoint.base_url {
+            args.extend(["--base-url".to_owned(), shell_word(url)]);
+        }
+        Reach { args }
+    }
+
+    /// ` --region cn-beijing --base-url URL`, or nothing.
+    pub fn suffix(&self) -> String {
+        self.args.iter().map(|a| format!(" {a}")).collect()
+    }
+
+    /// `wanft REST` with the flags it needs.
+    pub fn command(&self, rest: &str) -> String {
+        format!("wanft {rest}{}", self.suffix())
+    }
+
+    /// Remembers the flags for error hints printed after the command failed.
+    fn publish(&self) {
+        let _ = REACH_SUFFIX.set(self.suffix());
+    }
+}
+
+/// Subcommands that talk to the API (their printed forms need the reach flags).
+const API_COMMANDS: [&str; 9] = [
+    "upload",
+    "files",
+    "jobs",
+    "checkpoints",
+    "deploy",
+    "generate",
+    "tasks",
+    "run",
+    "doctor",
+];
+
+/// `text` with every `` `wanft <api command> …` `` extended by the session's reach flags, so that
+/// a hint written by the library runs as printed.
+pub fn with_reach(text: &str) -> String {
+    add_reach(text, REACH_SUFFIX.get().map_or("", String::as_str))
+}
+
+fn add_reach(text: &str, suffix: &str) -> String {
+    if suffix.is_empty() {
+        return text.to_owned();
+    }
+    let mut out = String::with_capacity(text.len() + suffix.len());
+    let mut parts = text.split('`');
+    if let Some(first) = parts.next() {
+        out.push_str(first);
+    }
+    // Odd parts are inside backticks.
+    for (i, part) in parts.enumerate() {
+        out.push('`');
+        let is_api_command = i % 2 == 0
+            && part.strip_prefix("wanft ").is_some_and(|rest| {
+                let sub = rest.split_whitespace().next().unwrap_or("");
+                API_COMMANDS.contains(&sub)
+            });
+        out.push_str(part);
+        if is_api_command && !part.ends_with(suffix) {
+            out.push_str(suffix);
+        }
+    }
+    out
+}
+
+/// `word`, single-quoted for a POSIX shell when it needs quoting.
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 impl ApiArgs {
-    /// Reads wanft.toml, picks the region and host, loads the key and builds the client.
-    pub fn connect(&self, global: &GlobalArgs) -> Result<Session> {
+    /// The project file and where the API is (flags, else environment, else the file), without
+    /// touching the key.
+    pub fn endpoint(&self, global: &GlobalArgs) -> Result<(Config, Endpoint, Region)> {
         let cwd = std::env::current_dir().context("cannot determine the current folder")?;
         let config = Config::discover(global.config.as_deref(), &cwd)?.unwrap_or_default();
-        let Some(region) = self.region.or(config.region) else {
+        let endpoint = config.endpoint(self.region, self.base_url.as_deref(), env_var)?;
+        let Some(region) = endpoint.region() else {
             bail!(
-                "no region: pass --region cn-beijing|ap-southeast-1 or set `region` in {} \
-                 (keys, files and jobs belong to one region)",
+                "no region: pass --region cn-beijing|ap-southeast-1, set {} or set `region` in \
+                 {} (keys, files and jobs belong to one region)",
+                config::REGION_ENV,
                 config::FILE_NAME
             );
         };
+        Ok((config, endpoint, region))
+    }
+
+    /// Reads wanft.toml, picks the region and host, loads the key and builds the client.
+    pub fn connect(&self, global: &GlobalArgs) -> Result<Session> {
+        let (config, endpoint, region) = self.endpoint(global)?;
+        let reach = Reach::new(global, &endpoint);
+        reach.publish();
         let loaded = secret::load_api_key(region)?;
         if !global.quiet {
             for warning in &loaded.warnings {
@@ -104,7 +224,7 @@ impl ApiArgs {
             note("note", &format!("API key read from {}", path.display()));
         }
         let mut client_config = ClientConfig::new(region, loaded.secret);
-        client_config.base_url = self.base_url.clone().or(config.api.base_url.clone());
+        client_config.base_url = endpoint.base_url().map(str::to_owned);
         client_config.timeout = self.timeout;
         client_config.retry = RetryPolicy {
             retries: self.retries,
@@ -125,12 +245,18 @@ impl ApiArgs {
             config,
             format: self.format,
             quiet: global.quiet,
+            reach,
             runtime,
         })
     }
 }
 
 impl Session {
+    /// `wanft REST` as it runs when printed (see [`Reach`]).
+    pub fn command(&self, rest: &str) -> String {
+        self.reach.command(rest)
+    }
+
     /// Runs a future of the API to completion.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         self.runtime.block_on(future)
@@ -147,7 +273,7 @@ impl Session {
     /// A line for people on stderr (not with --quiet): what is happening, not the result.
     pub fn status(&self, message: &str) {
         if !self.quiet {
-            anstream::eprintln!("{message}");
+            anstream::eprintln!("{}", escape_controls(message));
         }
     }
 
@@ -177,8 +303,9 @@ impl Session {
     /// Prints text lines on stdout.
     pub fn print_lines(&self, lines: &[String]) -> Result<()> {
         let mut out = anstream::stdout().lock();
+        // Lines carry names and text from the server: none of its control characters.
         for line in lines {
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", escape_controls(line))?;
         }
         Ok(())
     }
@@ -216,9 +343,10 @@ impl Session {
             .block_on(async move { tokio::time::sleep(interval).await });
     }
 
-    /// Polls `fetch` every `interval` until `settled` holds for the state `status` reads,
-    /// printing a timestamped line for `what` at each change (on stdout as text, on stderr in
-    /// JSON mode, where stdout carries only the final record). Returns the last answer.
+    /// Polls `fetch` until `settled` holds for the state `status` reads (quickly at first, then
+    /// less often, at most `interval` apart: see [`Poll`]), printing a timestamped line for
+    /// `what` at each change (on stdout as text, on stderr in JSON mode, where stdout carries
+    /// only the final record). Returns the last answer.
     pub fn wait_for<T, S>(
         &self,
         what: &str,
@@ -231,6 +359,7 @@ impl Session {
         S: PartialEq + std::fmt::Display,
     {
         let mut last: Option<S> = None;
+        let poll = Poll::new(interval);
         loop {
             let answer = fetch()?;
             let (state, detail) = status(&answer);
@@ -239,7 +368,8 @@ impl Session {
                     "{}  {what}  {state}{detail}",
                     chrono::Local::now().format("%H:%M:%S")
                 );
-                if self.json() {
+                // With --quiet, stdout carries only the result (an id for scripts).
+                if self.json() || self.quiet {
                     self.status(&line);
                 } else {
                     self.print_lines(&[line])?;
@@ -249,7 +379,7 @@ impl Session {
                 return Ok(answer);
             }
             last = Some(state);
-            self.pause(interval);
+            self.pause(poll.next_delay());
         }
     }
 }
@@ -259,7 +389,7 @@ fn note(label: &str, message: &str) {
     let style = anstyle::Style::new()
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
-    anstream::eprintln!("{style}{label}{style:#}: {message}");
+    anstream::eprintln!("{style}{label}{style:#}: {}", escape_controls(message));
 }
 
 /// Reports client events on stderr: retries and recoveries unless `--quiet`, requests with
@@ -307,7 +437,7 @@ impl Observer for Reporter {
                 anstream::eprintln!("< {status} {method} {url} ({} ms)", elapsed.as_millis());
             }
             Event::Body { text } if self.verbose > 1 && !text.is_empty() => {
-                anstream::eprintln!("< {text}");
+                anstream::eprintln!("< {}", escape_controls(text));
             }
             _ => {}
         }
@@ -345,5 +475,32 @@ mod tests {
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 days").is_err());
         assert!(parse_duration("1e400").is_err());
+    }
+
+    #[test]
+    fn hints_name_commands_that_run_as_printed() {
+        let suffix = " --region cn-beijing --base-url http://h:1";
+        assert_eq!(
+            add_reach(
+                "see `wanft deploy list` or `wanft check x`; `wanft jobs get j`",
+                suffix
+            ),
+            format!(
+                "see `wanft deploy list{suffix}` or `wanft check x`; `wanft jobs get j{suffix}`"
+            )
+        );
+        let done = format!("`wanft jobs wait j{suffix}`");
+        assert_eq!(add_reach(&done, suffix), done, "never twice");
+        assert_eq!(add_reach("`wanft jobs list`", ""), "`wanft jobs list`");
+    }
+
+    #[test]
+    fn shell_words_are_quoted_when_needed() {
+        assert_eq!(shell_word("http://127.0.0.1:8080"), "http://127.0.0.1:8080");
+        assert_eq!(
+            shell_word("my project/wanft.toml"),
+            "'my project/wanft.toml'"
+        );
+        assert_eq!(shell_word("it's"), "'it'\\''s'");
     }
 }

@@ -48,8 +48,8 @@ pub struct CheckArgs {
     /// Exit with status 1 on warnings too.
     #[arg(long)]
     pub strict: bool,
-    /// Output format (json: the versioned schema of `wanft::report::json`; json and sarif report
-    /// one dataset at a time).
+    /// Output format (json: the versioned schema of `wanft::report::json`; several datasets make
+    /// one document in every format).
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
     /// Print how many findings each rule has instead of the findings (text or json).
@@ -127,15 +127,6 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
             config::FILE_NAME
         );
     }
-    if targets.len() > 1 && matches!(args.format, Format::Json | Format::Sarif) {
-        bail!(
-            "{} names {} datasets; --format json and sarif report one dataset at a time: pass \
-             its path",
-            config::FILE_NAME,
-            targets.len()
-        );
-    }
-
     if args.statistics && !matches!(args.format, Format::Text | Format::Json) {
         bail!("--statistics prints text or json: drop --format or use --format json");
     }
@@ -151,9 +142,13 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
 
     let hyper = config.hyper_parameters.resolve(model);
     let bar = Bar::new(!global.quiet && args.format == Format::Text && !args.statistics);
+    // Formats that make one document of every dataset are written after the last one.
     let deferred = args.statistics
         || args.write_baseline.is_some()
-        || matches!(args.format, Format::Junit | Format::Gitlab);
+        || matches!(
+            args.format,
+            Format::Json | Format::Sarif | Format::Junit | Format::Gitlab
+        );
     let mut reports = Vec::new();
     let mut outcome = Outcome::Clean;
     // Validation sets are held to the effect sentence of the (first) training set.
@@ -205,10 +200,10 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
 
         let mut out = anstream::stdout().lock();
         match args.format {
-            Format::Json => report::json::write_report(&mut out, &report, path)?,
-            Format::Sarif => report::sarif::write_report(&mut out, &report, path)?,
             Format::Github => report::github::write_report(&mut out, &report, path)?,
-            Format::Junit | Format::Gitlab => unreachable!("rendered once for all datasets"),
+            Format::Json | Format::Sarif | Format::Junit | Format::Gitlab => {
+                unreachable!("rendered once for all datasets")
+            }
             Format::Text => {
                 if targets.len() > 1 {
                     if i > 0 {
@@ -245,6 +240,10 @@ pub fn run(args: &CheckArgs, global: &GlobalArgs) -> Result<Outcome> {
         report::junit::write_report(&mut out, &suites, args.strict)?;
     } else if args.format == Format::Gitlab {
         report::gitlab::write_report(&mut out, &all)?;
+    } else if args.format == Format::Json {
+        report::json::write_reports(&mut out, &all)?;
+    } else if args.format == Format::Sarif {
+        report::sarif::write_reports(&mut out, &all)?;
     }
     out.flush()?;
     Ok(outcome)

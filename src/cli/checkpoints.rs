@@ -58,7 +58,7 @@ pub enum CheckpointsCommand {
         /// Wait until the export ends: exit 0 when it succeeded, 1 otherwise.
         #[arg(long)]
         wait: bool,
-        /// Time between two looks with --wait.
+        /// Longest time between two looks with --wait (they start at 0.5 s and slow down).
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         interval: Duration,
     },
@@ -124,6 +124,11 @@ fn list(session: &Session, job_id: &str) -> Result<()> {
             })
             .collect();
         return session.print_json(json!({ "job_id": job_id, "checkpoints": items }));
+    }
+    if session.quiet {
+        // The names alone, by step: the last is the final checkpoint.
+        let names: Vec<String> = listed.iter().map(|c| c.checkpoint.clone()).collect();
+        return session.print_lines(&names);
     }
     if listed.is_empty() {
         session.status(&format!(
@@ -326,7 +331,7 @@ fn export(
 ) -> Result<Outcome> {
     let client = &session.client;
     let mut state = session.block_on(checkpoints::export(client, job_id, checkpoint, name))?;
-    if !session.json() {
+    if !session.json() && !session.quiet {
         session.print_lines(&[format!(
             "export of {checkpoint} ({job_id}) as {name}: {} ({})",
             state.status,
@@ -344,8 +349,21 @@ fn export(
     }
     if session.json() {
         session.print_json(json!({ "job_id": job_id, "checkpoint": state }))?;
+    } else if session.quiet {
+        // The deployable name alone, for `MODEL=$(wanft checkpoints export … --wait --quiet)`.
+        if let Some(model) = &state.model_name {
+            session.print_lines(std::slice::from_ref(model))?;
+        }
+    } else if !wait {
+        session.print_lines(&[format!(
+            "follow the export with `{}`",
+            session.command(&format!("checkpoints list {job_id}"))
+        )])?;
     } else if let Some(model) = &state.model_name {
-        session.print_lines(&[format!("deploy it with `wanft deploy create {model}`")])?;
+        session.print_lines(&[format!(
+            "deploy it with `{}`",
+            session.command(&format!("deploy create {model}"))
+        )])?;
     }
     Ok(match (wait, &state.status) {
         (false, _) | (true, ExportStatus::Succeeded) => Outcome::Clean,

@@ -6,8 +6,10 @@ use anyhow::Result;
 use serde_json::json;
 
 use super::api_args::{ApiArgs, Session, fields, or_dash, parse_duration};
+use super::consent::{self, ConsentArgs};
 use super::{GlobalArgs, Outcome};
 use wanft::api::deployments::{self, AigcConfig, Deployment, DeploymentStatus, NewDeployment};
+use wanft::spend;
 
 #[derive(Debug, clap::Args)]
 pub struct DeployArgs {
@@ -31,7 +33,9 @@ pub enum DeployCommand {
         /// Wait until the deployment runs.
         #[arg(long)]
         wait: bool,
-        /// Time between two looks with --wait.
+        #[command(flatten)]
+        consent: ConsentArgs,
+        /// Longest time between two looks with --wait (they start at 0.5 s and slow down).
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         interval: Duration,
     },
@@ -49,7 +53,8 @@ pub enum DeployCommand {
     /// Wait until a deployment runs: exit 0 when it does, 1 when it settles otherwise.
     Wait {
         deployed_model: String,
-        /// Time between two looks (deploying takes 5–10 minutes).
+        /// Longest time between two looks (they start at 0.5 s and slow down; deploying takes
+        /// 5–10 minutes).
         #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
         interval: Duration,
     },
@@ -65,7 +70,12 @@ pub fn run(args: &DeployArgs, global: &GlobalArgs) -> Result<Outcome> {
             use_input_prompt,
             wait: then_wait,
             interval,
+            consent,
         } => {
+            let spending = spend::deployment(model_name);
+            if !consent::obtain(&spending, consent.yes, None, global.quiet) {
+                return Ok(Outcome::Failed);
+            }
             let section = &session.config.deploy;
             let configured = *use_input_prompt
                 || section.use_input_prompt.is_some()
@@ -89,13 +99,27 @@ pub fn run(args: &DeployArgs, global: &GlobalArgs) -> Result<Outcome> {
                 aigc_config,
             };
             let deployment = session.block_on(deployments::create_deployment(client, &request))?;
+            let id = &deployment.deployed_model;
             if *then_wait {
-                if !session.json() {
+                if !session.json() && !global.quiet {
                     print_deployment(&session, &deployment)?;
                 }
-                return wait(&session, &deployment.deployed_model, *interval);
+                let outcome = wait(&session, id, *interval)?;
+                if global.quiet && !session.json() && outcome == Outcome::Clean {
+                    // The id alone, for `DEPLOYED=$(wanft deploy create … --wait --quiet)`.
+                    session.print_lines(std::slice::from_ref(id))?;
+                }
+                return Ok(outcome);
+            }
+            if global.quiet && !session.json() {
+                session.print_lines(std::slice::from_ref(id))?;
+                return Ok(Outcome::Clean);
             }
             print_deployment(&session, &deployment)?;
+            session.status(&format!(
+                "deploying takes 5–10 minutes: follow it with `{}`",
+                session.command(&format!("deploy wait {id}"))
+            ));
         }
         DeployCommand::Get { deployed_model } => {
             let deployment =
@@ -155,9 +179,12 @@ fn wait(session: &Session, deployed_model: &str, interval: Duration) -> Result<O
     )?;
     if session.json() {
         session.print_json(json!({ "deployment": deployment }))?;
-    } else if deployment.status == DeploymentStatus::Running {
+    } else if deployment.status == DeploymentStatus::Running && !session.quiet {
         session.print_lines(&[format!(
-            "ready: `wanft generate --model {deployed_model} --image FRAME.jpg --wait -o out.mp4`"
+            "ready: `{}`",
+            session.command(&format!(
+                "generate --model {deployed_model} --image FRAME.jpg --wait -o out.mp4"
+            ))
         )])?;
     }
     Ok(match deployment.status {

@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use std::io::Write;
@@ -15,7 +16,8 @@ Admin endpoints (no API key):
   GET  /__emulator/faults   current fault settings
   POST /__emulator/faults   replace them, e.g. {\"unavailable_next\": 3}, {\"throttle_rate\": 0.2,
                             \"retry_after_seconds\": 2}, {\"cut_upload_at\": 0.5},
-                            {\"lose_next_create\": 1}, {\"server_error_rate\": 0.1},
+                            {\"lose_next_create\": 1}, {\"cut_next_uploads\": 1},
+                            {\"server_error_rate\": 0.1},
                             {\"job_fail_rate\": 1}, {\"latency_ms\": 200}; {} turns all off
   GET  /__emulator/clock    emulated time and scale
   POST /__emulator/clock    {\"advance_seconds\": N} moves emulated time forward";
@@ -23,9 +25,10 @@ Admin endpoints (no API key):
 #[derive(Debug, clap::Args)]
 #[command(after_help = ADMIN_HELP)]
 pub struct EmulatorArgs {
-    /// Port to listen on; 0 picks a free one (read it from the first line of output).
-    #[arg(long, default_value_t = 8787)]
-    pub port: u16,
+    /// Port to listen on; 0 picks a free one (read it from the first line of output)
+    /// [default: 8787; with --detach, a free one].
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: IpAddr,
@@ -33,7 +36,8 @@ pub struct EmulatorArgs {
     /// the clock, which then moves only through `POST /__emulator/clock`.
     #[arg(long, value_name = "X", default_value_t = emulator::DEFAULT_TIME_SCALE)]
     pub time_scale: f64,
-    /// The API key clients must send (`Authorization: Bearer KEY`); never printed.
+    /// The API key clients must send (`Authorization: Bearer KEY`); never printed. Without one,
+    /// the emulator makes up a key and prints it.
     #[arg(
         long,
         value_name = "KEY",
@@ -41,6 +45,14 @@ pub struct EmulatorArgs {
         hide_env_values = true
     )]
     pub api_key: Option<String>,
+    /// Start in the background and print shell `export` lines (WANFT_BASE_URL, the key when
+    /// it was made up, WANFT_EMULATOR_PID) for `eval "$(wanft emulator --detach)"`; stop it
+    /// with `kill $WANFT_EMULATOR_PID`.
+    #[arg(long)]
+    pub detach: bool,
+    /// Write the address here once listening (how a detached emulator says it is ready).
+    #[arg(long, value_name = "PATH", hide = true)]
+    pub ready_file: Option<PathBuf>,
     /// Keep state and uploaded files in DIR across restarts (default: in memory).
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
@@ -67,15 +79,25 @@ pub struct EmulatorArgs {
     pub enforce_rate_limits: bool,
 }
 
+/// Default port in the foreground.
+const DEFAULT_PORT: u16 = 8787;
+/// How long `--detach` waits for the emulator to listen.
+const DETACH_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The key the emulator accepts: the one given, else a made-up one (`true`: made up, so it is
+/// safe, and needed, to print it).
+fn accepted_key(given: Option<&str>) -> (String, bool) {
+    match given.map(str::trim) {
+        Some(key) if !key.is_empty() => (key.to_owned(), false),
+        _ => (
+            format!("sk-emulator-{}", uuid::Uuid::new_v4().simple()),
+            true,
+        ),
+    }
+}
+
 impl EmulatorArgs {
-    fn config(&self) -> Result<EmulatorConfig> {
-        let api_key = match self.api_key.as_deref().map(str::trim) {
-            Some(key) if !key.is_empty() => key.to_owned(),
-            _ => bail!(
-                "no API key to accept: pass --api-key KEY or set DASHSCOPE_API_KEY \
-                 (clients must then send `Authorization: Bearer KEY`)"
-            ),
-        };
+    fn config(&self, api_key: String) -> Result<EmulatorConfig> {
         if !(self.time_scale.is_finite() && self.time_scale >= 0.0) {
             bail!(
                 "--time-scale must be a non-negative number, got {}",
@@ -95,7 +117,9 @@ impl EmulatorArgs {
             .map_err(|e| anyhow::anyhow!("invalid fault flag: {e}"))?;
         Ok(EmulatorConfig {
             bind: self.bind,
-            port: self.port,
+            port: self
+                .port
+                .unwrap_or(if self.detach { 0 } else { DEFAULT_PORT }),
             time_scale: self.time_scale,
             state_dir: self.state_dir.clone(),
             faults,
@@ -106,20 +130,41 @@ impl EmulatorArgs {
     }
 }
 
-/// Runs the emulator until Ctrl-C or SIGTERM.
+/// Runs the emulator until Ctrl-C or SIGTERM (or starts it in the background with --detach).
 pub fn run(args: &EmulatorArgs) -> Result<Outcome> {
-    let config = args.config()?;
+    let (api_key, made_up) = accepted_key(args.api_key.as_deref());
+    if args.detach {
+        return detach(args, &api_key, made_up);
+    }
+    let config = args.config(api_key.clone())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
     runtime.block_on(async {
         let running = emulator::serve(config).await?;
-        // Scripts and tests wait for exactly this line.
-        let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "wanft emulator listening on {}", running.base_url())?;
-        stdout.flush()?;
-        drop(stdout);
+        let url = running.base_url();
+        if let Some(path) = &args.ready_file {
+            // A detached emulator has no one reading its stdout: it says it is ready here.
+            std::fs::write(path, &url).with_context(|| format!("cannot write {}", path.display()))?;
+        } else {
+            // Scripts and tests wait for exactly this line.
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "wanft emulator listening on {url}")?;
+            if made_up {
+                writeln!(
+                    stdout,
+                    "it accepts the API key {api_key}: export DASHSCOPE_API_KEY={api_key} \
+                     WANFT_BASE_URL={url}"
+                )?;
+            } else {
+                writeln!(
+                    stdout,
+                    "it accepts the API key given (--api-key or DASHSCOPE_API_KEY; not shown)"
+                )?;
+            }
+            stdout.flush()?;
+        }
         anstream::eprintln!(
             "time scale {}x; state {}; admin endpoints under /__emulator/ (faults, clock); Ctrl-C stops",
             args.time_scale,
@@ -131,6 +176,68 @@ pub fn run(args: &EmulatorArgs) -> Result<Outcome> {
         running.shutdown().await;
         Ok(Outcome::Clean)
     })
+}
+
+/// Starts this command again in the background (its own process group, no terminal), waits
+/// until it listens, and prints the shell lines that point wanft at it.
+fn detach(args: &EmulatorArgs, api_key: &str, made_up: bool) -> Result<Outcome> {
+    let dir = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let ready = dir.path().join("ready");
+    let exe = std::env::current_exe().context("cannot find the wanft executable")?;
+    let forwarded: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--detach")
+        .collect();
+    let mut command = std::process::Command::new(exe);
+    command.args(&forwarded);
+    if args.port.is_none() {
+        command.args(["--port", "0"]);
+    }
+    command
+        .arg("--ready-file")
+        .arg(&ready)
+        .env("DASHSCOPE_API_KEY", api_key)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        // Its own process group: a Ctrl-C in the shell that started it does not stop it.
+        command.process_group(0);
+    }
+    let mut child = command.spawn().context("cannot start the emulator")?;
+    let started = Instant::now();
+    let url = loop {
+        if let Ok(url) = std::fs::read_to_string(&ready)
+            && !url.is_empty()
+        {
+            break url;
+        }
+        if let Some(status) = child.try_wait()? {
+            bail!("the emulator stopped at once ({status}); run it without --detach to see why");
+        }
+        if started.elapsed() > DETACH_TIMEOUT {
+            let _ = child.kill();
+            bail!(
+                "the emulator did not start listening within {} s",
+                DETACH_TIMEOUT.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let pid = child.id();
+    let mut stdout = std::io::stdout().lock();
+    writeln!(stdout, "export WANFT_BASE_URL={url}")?;
+    if made_up {
+        writeln!(stdout, "export DASHSCOPE_API_KEY={api_key}")?;
+    }
+    writeln!(stdout, "export WANFT_EMULATOR_PID={pid}")?;
+    writeln!(
+        stdout,
+        "# wanft emulator listening on {url} in the background; stop it with: kill {pid}"
+    )?;
+    Ok(Outcome::Clean)
 }
 
 async fn wait_for_stop_signal() -> Result<()> {

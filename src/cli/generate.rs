@@ -7,6 +7,7 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use super::api_args::{ApiArgs, Session, fields, or_dash, parse_duration};
+use super::consent::{self, ConsentArgs};
 use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
 use wanft::api::deployments::{self, DeploymentStatus};
@@ -16,6 +17,7 @@ use wanft::api::generation::{
 };
 use wanft::api::images::{LocalImages, prepare_image};
 use wanft::models::{self, TaskType};
+use wanft::spend;
 
 #[derive(Debug, clap::Args)]
 pub struct GenerateArgs {
@@ -55,7 +57,7 @@ pub struct GenerateArgs {
     /// Wait for the video (and download it with -o).
     #[arg(long)]
     pub wait: bool,
-    /// Time between two looks with --wait.
+    /// Longest time between two looks with --wait (they start at 0.5 s and slow down).
     #[arg(long, value_name = "DURATION", default_value = "15s", value_parser = parse_duration)]
     pub interval: Duration,
     /// Save the video here (written atomically); needs --wait.
@@ -64,6 +66,8 @@ pub struct GenerateArgs {
     /// Abandon (and retry) the download when no byte arrives for this long.
     #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
     pub stall_timeout: Duration,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
     #[command(flatten)]
     pub api: ApiArgs,
 }
@@ -89,10 +93,10 @@ pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> Result<Outcome> {
     let deployment = session.block_on(deployments::get_deployment(client, &args.model))?;
     if deployment.status != DeploymentStatus::Running {
         bail!(
-            "deployment {} is {}, not RUNNING: wait with `wanft deploy wait {}`",
+            "deployment {} is {}, not RUNNING: wait with `{}`",
             args.model,
             deployment.status,
-            args.model
+            session.command(&format!("deploy wait {}", args.model))
         );
     }
     let base = deployment.base_model.as_deref().and_then(models::find);
@@ -136,9 +140,22 @@ pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> Result<Outcome> {
             rules.max_prompt_chars
         ));
     }
+    let spending = spend::generation(1, args.duration, &args.resolution);
+    if !consent::obtain(&spending, args.consent.yes, None, global.quiet) {
+        return Ok(Outcome::Failed);
+    }
     let task = session.block_on(generation::submit(client, &synthesis))?;
     if !args.wait {
+        if global.quiet && !session.json() {
+            return session
+                .print_lines(std::slice::from_ref(&task.task_id))
+                .map(|()| Outcome::Clean);
+        }
         print_task(&session, &task)?;
+        session.status(&format!(
+            "follow it with `{}` (task ids expire after 24 hours)",
+            session.command(&format!("tasks get {}", task.task_id))
+        ));
         return Ok(Outcome::Clean);
     }
     session.status(&format!(
@@ -169,6 +186,9 @@ pub fn run(args: &GenerateArgs, global: &GlobalArgs) -> Result<Outcome> {
     };
     if session.json() {
         session.print_json(json!({ "task": task, "saved": saved }))?;
+    } else if global.quiet {
+        let result = saved.map_or_else(|| task.task_id.clone(), |p| p.display().to_string());
+        session.print_lines(&[result])?;
     } else {
         print_task(&session, &task)?;
         if let Some(path) = saved {

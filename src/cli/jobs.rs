@@ -2,16 +2,23 @@
 
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use rust_decimal::Decimal;
 use serde_json::json;
 
 use super::api_args::{ApiArgs, Session, fields, or_dash, parse_duration, thousands};
+use super::consent::{self, ConsentArgs};
 use super::plan::HyperArgs;
+use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
+use wanft::api::failure::{FailureReason, failure_reason};
 use wanft::api::jobs::{self, Job, JobQuery, JobStatus, LogCursor, NewJob};
+use wanft::api::ledger::Ledger;
 use wanft::models::{self, ModelProfile};
 use wanft::report::text::{self as report_text, TextOptions};
 use wanft::rules::{self, Findings};
+use wanft::run::origin;
+use wanft::spend::{self, EpochsOrigin};
 
 #[derive(Debug, clap::Args)]
 pub struct JobsArgs {
@@ -50,7 +57,8 @@ pub enum JobsCommand {
     /// Wait until a job ends: exit 0 when it succeeded, 1 when it failed or was cancelled.
     Wait {
         job_id: String,
-        /// Time between two looks (training takes hours).
+        /// Longest time between two looks (they start at 0.5 s and slow down as the wait goes
+        /// on; training takes hours).
         #[arg(long, value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
         interval: Duration,
     },
@@ -80,6 +88,14 @@ pub struct CreateArgs {
     pub model_name: Option<String>,
     #[command(flatten)]
     pub hyper: HyperArgs,
+    /// Price per 1,000 tokens in the region's currency, replacing the built-in price list.
+    #[arg(long, value_name = "AMOUNT", help_heading = "Consent")]
+    pub price: Option<Decimal>,
+    /// Refuse when the fee can exceed AMOUNT; without a terminal, a fee within it is consent.
+    #[arg(long, value_name = "AMOUNT", help_heading = "Consent")]
+    pub max_cost: Option<Decimal>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
 }
 
 pub fn run(args: &JobsArgs, global: &GlobalArgs) -> Result<Outcome> {
@@ -114,7 +130,8 @@ pub fn run(args: &JobsArgs, global: &GlobalArgs) -> Result<Outcome> {
         }
         JobsCommand::Get { job_id } => {
             let job = session.block_on(jobs::get_job(client, job_id))?;
-            print_job(&session, &job)?;
+            let failure = failure_of(&session, &job)?;
+            print_job(&session, &job, failure.as_ref())?;
         }
         JobsCommand::Logs {
             job_id,
@@ -142,16 +159,55 @@ fn done(session: &Session, job_id: &str, what: &str) -> Result<()> {
     }
 }
 
-/// Checks the hyper-parameters with the `H` rules, then creates the job.
+/// Plans the job (`n_epochs` always explicit: the flag, else wanft.toml, else the plan's
+/// recommendation for the datasets behind the file ids), checks the hyper-parameters with the
+/// `H` rules, states the fee, asks for consent, then creates the job.
 fn run_create(session: &Session, args: &CreateArgs, global: &GlobalArgs) -> Result<Outcome> {
     let config = &session.config;
     let model = match args.model.or(config.model) {
         Some(model) => model,
         None => models::lookup(models::DEFAULT_MODEL).map_err(anyhow::Error::msg)?,
     };
-    let hyper = config
-        .hyper_parameters
-        .overridden_by(&args.hyper.to_params());
+    let given = args.hyper.to_params();
+    let mut hyper = config.hyper_parameters.overridden_by(&given);
+    let origin = match (given.n_epochs, config.hyper_parameters.n_epochs) {
+        (Some(_), _) => Some(EpochsOrigin::Flag),
+        (None, Some(_)) => Some(EpochsOrigin::ProjectFile),
+        (None, None) => None,
+    };
+    let ledger = Ledger::default_path().map(|path| Ledger::open(&path).0);
+    let price = args.price.or(config.plan.price);
+    let planned = match &ledger {
+        Some(ledger) => {
+            let bar = Bar::new(!global.quiet);
+            let base_url = session.client.base_url();
+            origin::plan_uploads(&origin::Uploads {
+                ledger,
+                training: &args.training,
+                validation: &args.validation,
+                region: session.region(),
+                base_url: &base_url,
+                model,
+                hyper: &hyper,
+                price,
+                progress: &bar,
+            })
+            .map_err(|e| e.to_string())
+        }
+        None => Err("no cache folder holds an upload ledger (set WANFT_CACHE_DIR)".to_owned()),
+    };
+    let spending = match (&planned, origin) {
+        (Ok(plan), _) => {
+            hyper = plan.job_hyper_parameters();
+            spend::job(plan, origin.unwrap_or(EpochsOrigin::Plan))
+        }
+        (Err(why), Some(_)) => spend::job_unplanned(&hyper, why),
+        (Err(why), None) => bail!(
+            "cannot plan n_epochs: {why}; pass --n-epochs N (`wanft plan DATASET` recommends \
+             one), or create the job with `{}`, which plans it from the dataset folder",
+            session.command("run")
+        ),
+    };
     let mut findings = Findings::new();
     findings.extend(rules::hyper::check(
         model,
@@ -171,7 +227,11 @@ fn run_create(session: &Session, args: &CreateArgs, global: &GlobalArgs) -> Resu
         anstream::eprintln!("refusing to create the job: its hyper-parameters would be rejected");
         return Ok(Outcome::Failed);
     }
+    // The quota is checked before the question: no point agreeing to a job that cannot start.
     session.ensure_job_quota()?;
+    if !consent::obtain(&spending, args.consent.yes, args.max_cost, global.quiet) {
+        return Ok(Outcome::Failed);
+    }
     let new_job = NewJob {
         model,
         training_file_ids: args.training.clone(),
@@ -181,7 +241,18 @@ fn run_create(session: &Session, args: &CreateArgs, global: &GlobalArgs) -> Resu
         model_name: args.model_name.clone(),
     };
     let job = session.block_on(jobs::create_job(&session.client, &new_job))?;
-    print_job(session, &job)?;
+    if global.quiet && !session.json() {
+        // The id alone, for `JOB=$(wanft jobs create … --quiet)`.
+        return session
+            .print_lines(std::slice::from_ref(&job.job_id))
+            .map(|()| Outcome::Clean);
+    }
+    print_job(session, &job, None)?;
+    session.status(&format!(
+        "training runs for hours: follow it with `{}` or `{}`",
+        session.command(&format!("jobs wait {}", job.job_id)),
+        session.command(&format!("jobs logs {} --follow", job.job_id))
+    ));
     Ok(Outcome::Clean)
 }
 
@@ -226,13 +297,18 @@ fn wait(session: &Session, job_id: &str, interval: Duration) -> Result<Outcome> 
         |job| (job.status.clone(), usage_suffix(job)),
         JobStatus::is_terminal,
     )?;
+    let failure = failure_of(session, &job)?;
     if session.json() {
-        session.print_json(json!({ "job": job }))?;
+        session.print_json(json!({ "job": job, "failure": failure.as_ref().map(failure_json) }))?;
+    } else if let Some(failure) = &failure {
+        session.print_lines(&failure_lines(session, &job, failure))?;
     } else if let Some(output) = &job.finetuned_output
         && job.status == JobStatus::Succeeded
     {
         session.print_lines(&[format!(
-            "model {output} is ready: `wanft checkpoints list {job_id}`, `wanft deploy create {output}`"
+            "model {output} is ready: `{}`, `{}`",
+            session.command(&format!("checkpoints list {job_id}")),
+            session.command(&format!("deploy create {output}"))
         )])?;
     }
     Ok(match job.status {
@@ -258,9 +334,46 @@ fn job_line(job: &Job) -> String {
     )
 }
 
-fn print_job(session: &Session, job: &Job) -> Result<()> {
+/// Why a FAILED job failed, from its log; `None` for any other job.
+fn failure_of(session: &Session, job: &Job) -> Result<Option<FailureReason>> {
+    if job.status != JobStatus::Failed {
+        return Ok(None);
+    }
+    let logs = session.block_on(jobs::job_logs(&session.client, &job.job_id))?;
+    Ok(Some(failure_reason(&logs.logs)))
+}
+
+fn failure_json(failure: &FailureReason) -> serde_json::Value {
+    let rules: Vec<&str> = failure.rules.iter().map(|r| r.code).collect();
+    json!({ "lines": failure.lines, "rules": rules })
+}
+
+/// The reason of a failure as text: the log's error lines, then what to do.
+fn failure_lines(session: &Session, job: &Job, failure: &FailureReason) -> Vec<String> {
+    if failure.is_empty() {
+        return vec![format!(
+            "job {} FAILED without an error line in its log: `{}` shows all of it",
+            job.job_id,
+            session.command(&format!("jobs logs {}", job.job_id))
+        )];
+    }
+    let mut lines = vec![format!(
+        "job {} FAILED (failed jobs are not billed):",
+        job.job_id
+    )];
+    lines.extend(failure.lines.iter().map(|l| format!("  {l}")));
+    for rule in &failure.rules {
+        lines.push(format!(
+            "  {} {}: `wanft explain {}`; `wanft check` finds it before uploading",
+            rule.code, rule.name, rule.code
+        ));
+    }
+    lines
+}
+
+fn print_job(session: &Session, job: &Job, failure: Option<&FailureReason>) -> Result<()> {
     if session.json() {
-        return session.print_json(json!({ "job": job }));
+        return session.print_json(json!({ "job": job, "failure": failure.map(failure_json) }));
     }
     let ids = |ids: &[String]| match ids {
         [] => "-".to_owned(),
@@ -314,5 +427,8 @@ fn print_job(session: &Session, job: &Job) -> Result<()> {
         session.region()
     )];
     lines.extend(fields(&rows));
+    if let Some(failure) = failure {
+        lines.extend(failure_lines(session, job, failure));
+    }
     session.print_lines(&lines)
 }

@@ -3,6 +3,7 @@
 mod api_args;
 mod check;
 mod checkpoints;
+mod consent;
 mod deploy;
 mod doctor;
 mod emulator;
@@ -16,6 +17,7 @@ mod progress;
 mod report;
 mod rule_args;
 mod rules;
+mod run;
 mod shell;
 mod status;
 mod upload;
@@ -113,6 +115,9 @@ pub enum Command {
     Generate(Box<generate::GenerateArgs>),
     /// Inspect generation tasks.
     Tasks(generate::TasksArgs),
+    /// From a project to a tuned model: check, plan, pack, upload, train, previews, export,
+    /// deploy, sample videos; resumable, and asking before it spends.
+    Run(Box<run::RunArgs>),
     /// What will cost or block you: key and region, the job quota, deployments up, checkpoints
     /// about to expire, the price table's age, ffmpeg.
     Doctor(doctor::DoctorArgs),
@@ -143,6 +148,7 @@ pub fn main() -> ExitCode {
         Command::Deploy(args) => deploy::run(args, &cli.global),
         Command::Generate(args) => generate::run(args, &cli.global),
         Command::Tasks(args) => generate::run_tasks(args, &cli.global),
+        Command::Run(args) => run::run(args, &cli.global),
         Command::Doctor(args) => doctor::run(args, &cli.global),
         Command::Completions(args) => shell::run_completions(args),
         Command::Man(args) => shell::run_man(args),
@@ -184,17 +190,18 @@ fn print_error(err: &anyhow::Error) {
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Red.into()));
     // Messages name files and echo servers: no control character of theirs reaches the
-    // terminal or a CI log.
-    let escape = |text: String| wanft::report::escape_controls(&text).into_owned();
-    anstream::eprintln!("{red}error{red:#}: {}", escape(err.to_string()));
+    // terminal or a CI log. Commands they name get the flags that reach the same API.
+    let shown =
+        |text: String| wanft::report::escape_controls(&api_args::with_reach(&text)).into_owned();
+    anstream::eprintln!("{red}error{red:#}: {}", shown(err.to_string()));
     for cause in err.chain().skip(1) {
-        anstream::eprintln!("  caused by: {}", escape(cause.to_string()));
+        anstream::eprintln!("  caused by: {}", shown(cause.to_string()));
     }
     let hint = err
         .chain()
         .find_map(|e| e.downcast_ref::<wanft::api::ApiError>())
         .and_then(wanft::api::ApiError::hint);
     if let Some(hint) = hint {
-        anstream::eprintln!("  hint: {hint}");
+        anstream::eprintln!("  hint: {}", shown(hint));
     }
 }

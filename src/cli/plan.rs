@@ -20,7 +20,7 @@ use wanft::plan::dataset::{self, DatasetOptions, DatasetSummary, Datasets};
 use wanft::plan::json::PlanDocument;
 use wanft::plan::{
     self, Clip, EpochsSource, Estimate, GateResult, GateStatus, Gates, Plan, PlanInput,
-    PriceSource, ValidationSource,
+    PriceSource, Readiness, ValidationSource,
 };
 use wanft::report::plural;
 use wanft::report::text::{self as report_text, TextOptions};
@@ -36,7 +36,8 @@ pub struct PlanArgs {
     /// Base model [default: `model` of wanft.toml, else wan2.5-i2v-preview].
     #[arg(long, value_name = "MODEL", value_parser = models::lookup)]
     pub model: Option<&'static ModelProfile>,
-    /// Region: cn-beijing (CNY) or ap-southeast-1 (USD) [default: `region` of wanft.toml].
+    /// Region: cn-beijing (CNY) or ap-southeast-1 (USD) [default: $WANFT_REGION, else `region`
+    /// of wanft.toml].
     #[arg(long, value_name = "REGION")]
     pub region: Option<Region>,
     /// Price per 1,000 tokens in the region's currency, replacing the built-in price list.
@@ -82,8 +83,8 @@ pub enum Format {
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(next_help_heading = "Hyper-parameters (default: wanft.toml, else the model's)")]
 pub struct HyperArgs {
-    /// Passes over the training set [default: wanft.toml; else `plan` recommends the fewest
-    /// reaching 800 steps, and `jobs create` sends the platform default, 400].
+    /// Passes over the training set [default: wanft.toml, else the fewest reaching 800 steps,
+    /// as `wanft plan` recommends; never the platform's silent default of 400].
     #[arg(long, value_name = "N")]
     pub n_epochs: Option<u32>,
     /// Samples per step (fixed per model).
@@ -162,9 +163,11 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
         Some(model) => model,
         None => models::lookup(models::DEFAULT_MODEL).map_err(|e| anyhow!(e))?,
     };
-    let Some(region) = args.region.or(config.region) else {
+    let endpoint = config.endpoint(args.region, None, super::api_args::env_var)?;
+    let Some(region) = endpoint.region() else {
         bail!(
-            "no region: pass --region cn-beijing|ap-southeast-1 or set `region` in {}",
+            "no region: pass --region cn-beijing|ap-southeast-1, set {} or set `region` in {}",
+            config::REGION_ENV,
             config::FILE_NAME
         );
     };
@@ -188,6 +191,7 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
 
     let plan = plan::estimate(&input);
     let gate_results = gates.evaluate(&plan);
+    let readiness = Readiness::of(&plan, &gate_results, &datasets.summaries);
     let mut out = anstream::stdout().lock();
     match args.format {
         Format::Json => {
@@ -200,15 +204,21 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
                 verbose: global.verbose > 0,
                 quiet: global.quiet,
             };
-            write_text(&mut out, &plan, &gate_results, &datasets.summaries, options)?;
+            write_text(
+                &mut out,
+                &plan,
+                &gate_results,
+                &datasets.summaries,
+                readiness,
+                options,
+            )?;
         }
     }
     out.flush()?;
-    let failed = plan.findings.has_errors() || gate_results.iter().any(GateResult::failed);
-    Ok(if failed {
-        Outcome::Failed
-    } else {
+    Ok(if readiness.ok() {
         Outcome::Clean
+    } else {
+        Outcome::Failed
     })
 }
 
@@ -293,12 +303,13 @@ fn as_count(value: impl TryInto<usize>) -> usize {
 }
 
 /// The human-readable report: the plan (unless quiet), clips (when verbose), the cost table,
-/// findings, gates and the verdict.
+/// findings (the datasets' errors too), gates and the verdict.
 fn write_text(
     out: &mut dyn Write,
     plan: &Plan,
     gates: &[GateResult],
     datasets: &[DatasetSummary],
+    readiness: Readiness,
     options: TextOptions,
 ) -> io::Result<()> {
     if !options.quiet {
@@ -310,8 +321,34 @@ fn write_text(
         writeln!(out)?;
     }
     report_text::write_findings(out, &plan.findings, options)?;
+    for d in datasets.iter().filter(|d| d.errors > 0) {
+        let mut errors = wanft::rules::Findings::new();
+        errors.extend(
+            d.findings
+                .iter()
+                .filter(|f| f.severity == Severity::Error)
+                .cloned(),
+        );
+        errors.finish();
+        writeln!(out, "{} ({}):", d.path.display(), role_name(d.role))?;
+        report_text::write_findings(
+            out,
+            &errors,
+            TextOptions {
+                quiet: true,
+                ..options
+            },
+        )?;
+    }
     write_gates(out, gates)?;
-    write_verdict(out, plan, gates)
+    write_verdict(out, readiness)
+}
+
+fn role_name(role: Role) -> &'static str {
+    match role {
+        Role::Training => "training",
+        Role::Validation => "validation",
+    }
 }
 
 fn write_summary(out: &mut dyn Write, plan: &Plan, datasets: &[DatasetSummary]) -> io::Result<()> {
@@ -321,10 +358,7 @@ fn write_summary(out: &mut dyn Write, plan: &Plan, datasets: &[DatasetSummary]) 
         plan.model.name, plan.region
     )?;
     for d in datasets {
-        let role = match d.role {
-            Role::Training => "training",
-            Role::Validation => "validation",
-        };
+        let role = role_name(d.role);
         let mut line = format!(
             "{} ({role}): {}",
             d.path.display(),
@@ -575,22 +609,27 @@ fn write_gates(out: &mut dyn Write, gates: &[GateResult]) -> io::Result<()> {
     Ok(())
 }
 
-fn write_verdict(out: &mut dyn Write, plan: &Plan, gates: &[GateResult]) -> io::Result<()> {
-    let f = &plan.findings;
-    let failed_gates = gates.iter().filter(|g| g.failed()).count();
-    let ok = !f.has_errors() && failed_gates == 0;
-    let (style, word) = if ok {
+/// `Ready` or `Not ready`, with every error (plan and datasets), warning and failed gate.
+fn write_verdict(out: &mut dyn Write, readiness: Readiness) -> io::Result<()> {
+    let (style, word) = if readiness.ok() {
         (bold(AnsiColor::Green), "Ready")
     } else {
-        (bold(AnsiColor::Red), "Blocked")
+        (bold(AnsiColor::Red), "Not ready")
+    };
+    let in_datasets = match readiness.dataset_errors {
+        0 => String::new(),
+        n => format!(" ({n} in the datasets: the platform would reject them)"),
     };
     let mut text = format!(
-        "{}, {}",
-        plural(f.count(Severity::Error), "error", "errors"),
-        plural(f.count(Severity::Warning), "warning", "warnings")
+        "{}{in_datasets}, {}",
+        plural(readiness.errors(), "error", "errors"),
+        plural(readiness.warnings, "warning", "warnings")
     );
-    if failed_gates > 0 {
-        text = format!("{text}, {} failed", plural(failed_gates, "gate", "gates"));
+    if readiness.gates_failed > 0 {
+        text = format!(
+            "{text}, {} failed",
+            plural(readiness.gates_failed, "gate", "gates")
+        );
     }
     writeln!(out, "{style}{word:>LABEL_WIDTH$}{style:#}  {text}")
 }

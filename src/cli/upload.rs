@@ -7,9 +7,8 @@ use std::time::{Duration, Instant};
 
 use std::sync::atomic::AtomicBool;
 
-use anyhow::{Context as _, Result, bail};
+use anyhow::{Context as _, Result};
 use serde_json::json;
-use sha2::{Digest as _, Sha256};
 
 use super::api_args::{ApiArgs, Session, parse_duration};
 use super::progress::Bar;
@@ -21,7 +20,8 @@ use wanft::check::{self, CheckOptions};
 use wanft::config::Config;
 use wanft::dataset::{Mode, ModeChoice, Role};
 use wanft::models::{self, ModelProfile};
-use wanft::pack::{self, PackOptions};
+use wanft::pack::PackOptions;
+use wanft::pack::cached::{Cached, pack_into_cache};
 use wanft::report::{self, human_bytes, text::TextOptions};
 use wanft::rules::RuleSelection;
 use wanft::rules::selection::relative_label;
@@ -66,13 +66,6 @@ fn zip_for_upload(
     if !path.is_dir() {
         return Ok(Some(path.to_owned()));
     }
-    let Some(cache) = wanft::cache::dir() else {
-        bail!(
-            "no cache folder to pack `{}` into (set WANFT_CACHE_DIR), or pack it yourself with \
-             `wanft pack` and upload the zip",
-            path.display()
-        );
-    };
     let bar = Bar::new(!global.quiet);
     let cancel = AtomicBool::new(false);
     let hyper = config.hyper_parameters.resolve(model);
@@ -81,7 +74,7 @@ fn zip_for_upload(
             mode: config.dataset.mode.map(|task| {
                 ModeChoice::Exact(Mode {
                     task,
-                    role: Role::Training,
+                    role: role_in(config, path),
                 })
             }),
             trigger: config.dataset.trigger.clone(),
@@ -94,41 +87,34 @@ fn zip_for_upload(
         fix: None,
         cancel: &cancel,
     };
-    let prepared = pack::prepare(path, &options)
-        .with_context(|| format!("cannot pack `{}`", path.display()))?;
-    if let Some(refusal) = &prepared.refusal {
-        let mut err = anstream::stderr().lock();
-        let shown = TextOptions {
-            verbose: global.verbose > 0,
-            quiet: true,
-        };
-        report::text::write_findings(&mut err, &prepared.triage.shown, shown)?;
-        let why = match (&refusal.over_budget, refusal.errors) {
-            (Some(over), 0) => format!("the zip would be {} bytes, over the limit", over.size),
-            (_, errors) => format!(
-                "{} the platform would reject",
-                report::plural(errors, "error", "errors")
-            ),
-        };
-        anstream::eprintln!(
-            "refusing to upload {}: {why} (`wanft pack {}` shows the whole report)",
-            path.display(),
-            path.display()
-        );
-        return Ok(None);
-    }
-    // One zip per folder: the same name twice in different places must not collide.
-    let canonical = path.canonicalize()?;
-    let name = canonical
-        .file_name()
-        .map_or_else(|| "dataset".into(), |n| n.to_string_lossy().into_owned());
-    let tag = &hex::encode(Sha256::digest(canonical.as_os_str().as_encoded_bytes()))[..12];
-    let out = cache.join("packed").join(format!("{name}-{tag}.zip"));
-    std::fs::create_dir_all(out.parent().unwrap_or(&cache))
-        .with_context(|| format!("cannot create {}", cache.display()))?;
-    let packed = prepared
-        .write(&out, &options)
-        .with_context(|| format!("cannot write `{}`", out.display()))?;
+    let packed = match pack_into_cache(path, wanft::cache::dir().as_deref(), &options)? {
+        Cached::Packed(packed) => packed,
+        Cached::Refused(prepared) => {
+            let refusal = prepared.refusal.as_ref();
+            let mut err = anstream::stderr().lock();
+            let shown = TextOptions {
+                verbose: global.verbose > 0,
+                quiet: true,
+            };
+            report::text::write_findings(&mut err, &prepared.triage.shown, shown)?;
+            let why = match (
+                refusal.and_then(|r| r.over_budget.as_ref()),
+                refusal.map_or(0, |r| r.errors),
+            ) {
+                (Some(over), 0) => format!("the zip would be {} bytes, over the limit", over.size),
+                (_, errors) => format!(
+                    "{} the platform would reject",
+                    report::plural(errors, "error", "errors")
+                ),
+            };
+            anstream::eprintln!(
+                "refusing to upload {}: {why} (`wanft pack {}` shows the whole report)",
+                path.display(),
+                path.display()
+            );
+            return Ok(None);
+        }
+    };
     if !global.quiet {
         anstream::eprintln!(
             "packed {} into {} ({})",
@@ -138,6 +124,21 @@ fn zip_for_upload(
         );
     }
     Ok(Some(packed.path))
+}
+
+/// Validation when wanft.toml names `path` as a validation set, else training.
+fn role_in(config: &Config, path: &Path) -> Role {
+    let here = path.canonicalize().ok();
+    let named = config
+        .dataset
+        .validation
+        .iter()
+        .any(|v| v.canonicalize().ok() == here);
+    if named {
+        Role::Validation
+    } else {
+        Role::Training
+    }
 }
 
 pub fn run(args: &UploadArgs, global: &GlobalArgs) -> Result<Outcome> {

@@ -30,7 +30,7 @@ pub const MANIFEST_WARN: u64 = 20_000_000;
 const MANIFEST_READ_CAP: u64 = 24 << 20;
 
 /// Training data or a validation set (which holds images only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Training,

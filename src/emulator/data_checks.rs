@@ -75,7 +75,15 @@ impl DataChecks {
             .spawn(move || {
                 // Ends when the store (and so the sender) is dropped.
                 while let Ok(Request { job, files }) = receiver.recv() {
-                    let outcome = process_data(&job, &files, &blob_dir);
+                    // A check that panics must not leave its job (and every request waiting
+                    // for it) pending: the job fails instead, saying so.
+                    let checked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        process_data(&job, &files, &blob_dir)
+                    }));
+                    let outcome = checked.unwrap_or_else(|_| DataOutcome::Rejected {
+                        problems: vec!["internal error while checking the datasets".into()],
+                        unlisted: 0,
+                    });
                     let entry = Entry::Done {
                         outcome,
                         files: files.into_iter().map(|f| f.id).collect(),

@@ -20,6 +20,9 @@ use super::Shared;
 use super::connection::{ConnectionControl, abort_connection};
 use super::error::ApiError;
 
+/// Where the uploads counted by `cut_next_uploads` are cut.
+const COUNTED_CUT_AT: f64 = 0.5;
+
 /// What to break, and how often.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -43,6 +46,10 @@ pub struct FaultSettings {
     /// The next N successful create calls (job, deployment, video synthesis) take effect, but
     /// their connection is reset instead of answered.
     pub lose_next_create: u32,
+    /// The next N uploads are reset halfway through their body, then uploads go through again
+    /// (unless `cut_upload_at` cuts them all): a client that retries a cut upload must end with
+    /// one file.
+    pub cut_next_uploads: u32,
 }
 
 impl Default for FaultSettings {
@@ -56,6 +63,7 @@ impl Default for FaultSettings {
             latency_ms: 0,
             cut_upload_at: None,
             lose_next_create: 0,
+            cut_next_uploads: 0,
         }
     }
 }
@@ -117,9 +125,15 @@ impl FaultInjector {
         *self.lock() = settings;
     }
 
-    /// Fraction of an upload's body after which its connection is reset, if set.
+    /// Fraction of an upload's body after which its connection is reset, if set (consuming
+    /// one of `cut_next_uploads`).
     pub fn upload_cut(&self) -> Option<f64> {
-        self.lock().cut_upload_at
+        let mut settings = self.lock();
+        if settings.cut_next_uploads > 0 {
+            settings.cut_next_uploads -= 1;
+            return Some(COUNTED_CUT_AT);
+        }
+        settings.cut_upload_at
     }
 
     fn judge(&self) -> Verdict {
@@ -246,6 +260,19 @@ mod tests {
         let first = outcomes(9);
         assert_eq!(first, outcomes(9));
         assert!(first.contains(&true) && first.contains(&false));
+    }
+
+    #[test]
+    fn counted_upload_cuts_run_out() {
+        let injector = FaultInjector::new(
+            FaultSettings {
+                cut_next_uploads: 2,
+                ..FaultSettings::default()
+            },
+            1,
+        );
+        let cuts: Vec<_> = (0..3).map(|_| injector.upload_cut()).collect();
+        assert_eq!(cuts, [Some(COUNTED_CUT_AT), Some(COUNTED_CUT_AT), None]);
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! verified, and on disk: an interrupted pack leaves no `OUT.zip`.
 
 pub mod budget;
+pub mod cached;
 pub mod digest;
 pub mod fix;
 pub mod json;

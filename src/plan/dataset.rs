@@ -11,7 +11,7 @@ use crate::dataset::{Mode, ModeChoice, Role};
 use crate::hyper::ResolvedHyperParams;
 use crate::models::{ModelProfile, TaskType};
 use crate::progress::Progress;
-use crate::rules::Severity;
+use crate::rules::{Finding, Severity};
 
 /// How to read the datasets.
 pub struct DatasetOptions<'a> {
@@ -25,17 +25,21 @@ pub struct DatasetOptions<'a> {
 }
 
 /// One dataset as checked: enough to say whether `wanft check` has something to report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct DatasetSummary {
     pub path: PathBuf,
     pub role: Role,
     pub samples: usize,
     pub errors: usize,
     pub warnings: usize,
+    /// Its errors and warnings, in report order (the platform rejects a dataset with errors, so
+    /// a plan of it is not ready).
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
 }
 
 /// What the plan needs from the datasets.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Datasets {
     /// Clips of every training set, in order. With several sets, each path is prefixed with
     /// its set's file name so that equal names stay apart.
@@ -102,5 +106,11 @@ fn summary(path: &Path, role: Role, report: &check::CheckReport) -> DatasetSumma
         samples: report.summary.samples,
         errors: report.findings.count(Severity::Error),
         warnings: report.findings.count(Severity::Warning),
+        findings: report
+            .findings
+            .iter()
+            .filter(|f| f.severity != Severity::Info)
+            .cloned()
+            .collect(),
     }
 }

@@ -5,6 +5,8 @@ use serde::Serialize;
 
 use super::Plan;
 use super::billing::Money;
+use super::dataset::DatasetSummary;
+use crate::rules::Severity;
 
 /// The limits to enforce; `None` disables a gate.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,5 +103,40 @@ fn cost_gate(plan: &Plan, limit: Money) -> GateResult {
         actual: fee.map_or_else(|| "unknown".to_owned(), |f| f.to_string()),
         status,
         reason,
+    }
+}
+
+/// Whether a plan may go ahead: gates and errors combine. The platform rejects a dataset with
+/// errors (its job fails in data processing), so a plan of one is not ready whatever its fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Readiness {
+    /// Error findings on the hyper-parameters (the `H` rules).
+    pub plan_errors: usize,
+    /// Error findings in the datasets (what `wanft check` reports).
+    pub dataset_errors: usize,
+    /// Warnings of both kinds.
+    pub warnings: usize,
+    pub gates_failed: usize,
+}
+
+impl Readiness {
+    pub fn of(plan: &Plan, gates: &[GateResult], datasets: &[DatasetSummary]) -> Readiness {
+        Readiness {
+            plan_errors: plan.findings.count(Severity::Error),
+            dataset_errors: datasets.iter().map(|d| d.errors).sum(),
+            warnings: plan.findings.count(Severity::Warning)
+                + datasets.iter().map(|d| d.warnings).sum::<usize>(),
+            gates_failed: gates.iter().filter(|g| g.failed()).count(),
+        }
+    }
+
+    /// Every error, of the plan and of the datasets.
+    pub fn errors(&self) -> usize {
+        self.plan_errors + self.dataset_errors
+    }
+
+    /// No error anywhere and no failed gate: `wanft plan` exits 0.
+    pub fn ok(&self) -> bool {
+        self.errors() == 0 && self.gates_failed == 0
     }
 }

@@ -10,7 +10,8 @@
 //! tool            {name, version}
 //! inputs          {model, region, currency, hyper_parameters (as given), validation_set (bool),
 //!                  price_override (decimal string | null), prices_as_of}
-//! datasets        [{path, role: "training" | "validation", samples, errors, warnings}]
+//! datasets        [{path, role: "training" | "validation", samples, errors, warnings,
+//!                   findings: [finding as below; errors and warnings]}]
 //!                 (the sets read from disk; empty for --clip-seconds plans)
 //! hyper_parameters  every key with the value the plan uses (defaults applied, n_epochs planned)
 //! counts          {supplied, training, validation, validation_source: "given" | "auto_split"}
@@ -28,7 +29,8 @@
 //! findings        [{rule, name, severity, file, line, column, message, hint}]  (as in `check`)
 //! gates           [{gate: "max-cost" | "max-steps", limit, actual,
 //!                   status: "passed" | "exceeded" | "undetermined", reason?}]
-//! summary         {errors, warnings, infos, gates_failed, ok}
+//! summary         {errors, warnings, infos (the plan's own findings), dataset_errors,
+//!                  dataset_warnings, gates_failed, ok (no error of either kind, no failed gate)}
 //! ```
 
 use serde::Serialize;
@@ -50,7 +52,7 @@ pub struct PlanDocument<'a> {
     schema_version: u32,
     tool: Tool,
     inputs: Inputs<'a>,
-    datasets: &'a [DatasetSummary],
+    datasets: Vec<DatasetJson<'a>>,
     hyper_parameters: &'a ResolvedHyperParams,
     counts: &'a SampleCounts,
     steps: StepsJson<'a>,
@@ -73,6 +75,13 @@ struct Inputs<'a> {
     validation_set: bool,
     price_override: Option<String>,
     prices_as_of: &'static str,
+}
+
+#[derive(Serialize)]
+struct DatasetJson<'a> {
+    #[serde(flatten)]
+    summary: &'a DatasetSummary,
+    findings: Vec<JsonFinding<'a>>,
 }
 
 #[derive(Debug, Serialize)]
@@ -112,8 +121,10 @@ struct Summary {
     errors: usize,
     warnings: usize,
     infos: usize,
+    dataset_errors: usize,
+    dataset_warnings: usize,
     gates_failed: usize,
-    /// No error finding and no failed gate: `wanft plan` exits 0.
+    /// No error finding (plan or datasets) and no failed gate: `wanft plan` exits 0.
     ok: bool,
 }
 
@@ -121,7 +132,7 @@ impl<'a> PlanDocument<'a> {
     /// The document of `plan`, evaluated against `gates`, made from `datasets`.
     pub fn new(plan: &'a Plan, gates: &'a [GateResult], datasets: &'a [DatasetSummary]) -> Self {
         let findings = &plan.findings;
-        let gates_failed = gates.iter().filter(|g| g.failed()).count();
+        let readiness = super::Readiness::of(plan, gates, datasets);
         let split = plan.without_split_validation.as_ref();
         PlanDocument {
             schema_version: SCHEMA_VERSION,
@@ -138,7 +149,13 @@ impl<'a> PlanDocument<'a> {
                     .map(|p| p.per_1k_tokens.amount.to_string()),
                 prices_as_of: PRICES_AS_OF,
             },
-            datasets,
+            datasets: datasets
+                .iter()
+                .map(|summary| DatasetJson {
+                    summary,
+                    findings: summary.findings.iter().map(JsonFinding::from).collect(),
+                })
+                .collect(),
             hyper_parameters: &plan.hyper,
             counts: &plan.samples,
             steps: StepsJson {
@@ -171,8 +188,10 @@ impl<'a> PlanDocument<'a> {
                 errors: findings.count(Severity::Error),
                 warnings: findings.count(Severity::Warning),
                 infos: findings.count(Severity::Info),
-                gates_failed,
-                ok: !findings.has_errors() && gates_failed == 0,
+                dataset_errors: readiness.dataset_errors,
+                dataset_warnings: datasets.iter().map(|d| d.warnings).sum(),
+                gates_failed: readiness.gates_failed,
+                ok: readiness.ok(),
             },
         }
     }

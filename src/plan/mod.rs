@@ -27,7 +27,7 @@ use crate::rules::{self, Findings};
 pub use crate::check::Clip;
 
 pub use billing::{Estimate, Money, PriceSource, UnitPrice};
-pub use gates::{GateResult, GateStatus, Gates};
+pub use gates::{GateResult, GateStatus, Gates, Readiness};
 pub use schedule::{Checkpoints, EpochsSource, EvaluationPoint, Steps};
 pub use split::{SampleCounts, ValidationSource};
 
@@ -104,6 +104,17 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The hyper-parameters to send for the job this plan describes: as given, with `n_epochs`
+    /// always explicit (the planned value: never the platform's silent default) and
+    /// `eval_epochs` as planned when the planner had to raise it.
+    pub fn job_hyper_parameters(&self) -> HyperParams {
+        HyperParams {
+            n_epochs: Some(self.hyper.n_epochs),
+            eval_epochs: self.given.eval_epochs.or(Some(self.hyper.eval_epochs)),
+            ..self.given.clone()
+        }
+    }
+
     /// True when every figure is exact: all durations known and a price available.
     pub fn fee_is_complete(&self) -> bool {
         self.unknown_durations == 0 && self.all_clips.fee.is_some()

@@ -17,6 +17,10 @@
 //!   "media": [{"path": "clip01.mp4", "kind": "video", "width": 320, …} | {"path": …, "error": "…"}]
 //! }
 //! ```
+//! Several datasets (the training and validation sets of wanft.toml) make one document
+//! `{"schema_version", "tool", "datasets": [<the document above, per dataset>], "summary":
+//! {"datasets", "errors", "warnings", "infos"}}`.
+//!
 //! Fields are only ever added within a schema version; a removal or change of meaning bumps it.
 
 use std::io::{self, Write};
@@ -151,7 +155,49 @@ pub fn write_report(
     report: &CheckReport,
     input_path: &Path,
 ) -> io::Result<()> {
-    let doc = Document {
+    serde_json::to_writer_pretty(&mut *out, &document(report, input_path))?;
+    writeln!(out)
+}
+
+/// Several datasets in one document: `{"schema_version", "tool", "datasets": [<the document
+/// of each dataset>], "summary": {"datasets", "errors", "warnings", "infos"}}`; one dataset is
+/// written as [`write_report`] writes it.
+pub fn write_reports(out: &mut dyn Write, reports: &[(&CheckReport, &Path)]) -> io::Result<()> {
+    if let [(report, input)] = reports {
+        return write_report(out, report, input);
+    }
+    #[derive(Serialize)]
+    struct Totals {
+        datasets: usize,
+        errors: usize,
+        warnings: usize,
+        infos: usize,
+    }
+    #[derive(Serialize)]
+    struct Several<'a> {
+        schema_version: u32,
+        tool: Tool,
+        datasets: Vec<Document<'a>>,
+        summary: Totals,
+    }
+    let total = |count: fn(&CheckReport) -> usize| reports.iter().map(|(r, _)| count(r)).sum();
+    let several = Several {
+        schema_version: SCHEMA_VERSION,
+        tool: Tool::current(),
+        datasets: reports.iter().map(|(r, p)| document(r, p)).collect(),
+        summary: Totals {
+            datasets: reports.len(),
+            errors: total(|r| r.summary.errors),
+            warnings: total(|r| r.summary.warnings),
+            infos: total(|r| r.summary.infos),
+        },
+    };
+    serde_json::to_writer_pretty(&mut *out, &several)?;
+    writeln!(out)
+}
+
+fn document<'a>(report: &'a CheckReport, input_path: &Path) -> Document<'a> {
+    Document {
         schema_version: SCHEMA_VERSION,
         tool: Tool::current(),
         input: Input {
@@ -174,7 +220,5 @@ pub fn write_report(
                 error: p.result.as_ref().err().map(ToString::to_string),
             })
             .collect(),
-    };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    }
 }

@@ -21,6 +21,12 @@ fn level(s: Severity) -> &'static str {
 
 /// Writes one SARIF log with one run: every rule of the registry, and one result per finding.
 pub fn write_report(out: &mut dyn Write, report: &CheckReport, input: &Path) -> io::Result<()> {
+    write_reports(out, &[(report, input)])
+}
+
+/// One SARIF log with one run for several datasets: their results together, each pointing at
+/// its file (relative to the repository root, as code scanning expects).
+pub fn write_reports(out: &mut dyn Write, reports: &[(&CheckReport, &Path)]) -> io::Result<()> {
     let all = rules::all();
     let descriptors: Vec<Value> = all
         .iter()
@@ -35,14 +41,11 @@ pub fn write_report(out: &mut dyn Write, report: &CheckReport, input: &Path) -> 
             })
         })
         .collect();
-    let results: Vec<Value> = report
-        .findings
+    let results: Vec<Value> = reports
         .iter()
-        .map(|f| {
-            let uri = match &f.location.file {
-                Some(member) if input.is_dir() => input.join(member),
-                _ => input.to_path_buf(),
-            };
+        .flat_map(|(report, input)| report.findings.iter().map(move |f| (f, *input)))
+        .map(|(f, input)| {
+            let uri = super::ci_path(input, f);
             let mut region = serde_json::Map::new();
             if let Some(line) = f.location.line {
                 region.insert("startLine".into(), line.into());
@@ -50,7 +53,7 @@ pub fn write_report(out: &mut dyn Write, report: &CheckReport, input: &Path) -> 
             if let Some(col) = f.location.column {
                 region.insert("startColumn".into(), col.into());
             }
-            let mut physical = json!({"artifactLocation": {"uri": uri.display().to_string()}});
+            let mut physical = json!({"artifactLocation": {"uri": uri}});
             if !region.is_empty() {
                 physical["region"] = Value::Object(region);
             }

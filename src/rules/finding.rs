@@ -220,6 +220,26 @@ impl Findings {
         }
     }
 
+    /// These findings judged again under `selection` (for the dataset at `dataset`), as if they
+    /// had been gathered under it: to compare rule configurations on one check without running
+    /// it again. Findings already hidden are judged again too; those cut at [`MAX_PER_RULE`]
+    /// are not available any more and stay out.
+    pub fn rejudged(&self, selection: Arc<RuleSelection>, dataset: Option<String>) -> Findings {
+        let mut again = Findings::scoped(selection, dataset);
+        let hidden = self.hidden.iter().map(|s| {
+            let mut f = s.finding.clone();
+            f.severity = f.rule.severity;
+            f
+        });
+        let kept = self.items.iter().map(|f| Finding {
+            severity: f.rule.severity,
+            ..f.clone()
+        });
+        again.extend(kept.chain(hidden));
+        again.finish();
+        again
+    }
+
     pub fn push(&mut self, mut f: Finding) {
         if let Some(scope) = &self.scope {
             match scope.selection.judge(&f, scope.dataset.as_deref()) {

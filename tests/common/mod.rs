@@ -167,37 +167,36 @@ impl Fixture {
 
     /// The rule configuration holds for `code` on this fixture: it can be ignored (and the
     /// suppression says why), selected alone, re-graded, and ignored under a path that matches
-    /// its findings but not under one that does not.
+    /// its findings but not under one that does not. The check runs once with the configuration
+    /// (so `check::run` applies it); the other configurations judge that run's findings again.
     pub fn assert_configurable(&self, code: &str, opts: &CheckOptions) {
         let selector = || vec![Selector::parse(code).unwrap()];
         let flag = Origin::Flag("--test");
-        let run = |selection: RuleSelection| {
-            let options = CheckOptions {
-                model: opts.model,
-                mode: opts.mode,
-                trigger: opts.trigger.clone(),
-                effect: opts.effect.clone(),
-                max_pixels: opts.max_pixels,
-                split: opts.split,
-                max_split_val: opts.max_split_val,
-                validation_given: opts.validation_given,
-                deep: opts.deep,
-                analysis: opts.analysis.clone(),
-                rules: Some(Arc::new(selection)),
-                dataset_label: Some("sets/dataset".into()),
-                progress: opts.progress,
-            };
-            check::run(&self.root, &options).expect("check runs")
-        };
+        let label = || Some("sets/dataset".to_owned());
 
         let mut ignore = RuleSelection::default();
         ignore.add_ignore(selector(), flag.clone());
-        let report = run(ignore);
-        assert!(
-            !report.findings.has(code),
-            "{code} still reported when ignored"
-        );
-        let hidden = report.findings.hidden();
+        let options = CheckOptions {
+            model: opts.model,
+            mode: opts.mode,
+            trigger: opts.trigger.clone(),
+            effect: opts.effect.clone(),
+            max_pixels: opts.max_pixels,
+            split: opts.split,
+            max_split_val: opts.max_split_val,
+            validation_given: opts.validation_given,
+            deep: opts.deep,
+            analysis: opts.analysis.clone(),
+            rules: Some(Arc::new(ignore)),
+            dataset_label: label(),
+            progress: opts.progress,
+        };
+        let checked = check::run(&self.root, &options).expect("check runs");
+        let run =
+            |selection: RuleSelection| checked.findings.rejudged(Arc::new(selection), label());
+        let findings = &checked.findings;
+        assert!(!findings.has(code), "{code} still reported when ignored");
+        let hidden = findings.hidden();
         assert!(
             hidden
                 .iter()
@@ -219,11 +218,8 @@ impl Fixture {
         let elsewhere = PathPattern::parse("other/**").unwrap();
         narrowed.add_path_ignore(&elsewhere, selector(), flag.clone());
         let report = run(narrowed);
-        assert!(
-            report.findings.has(code),
-            "{code} not reported when selected"
-        );
-        for f in report.findings.iter() {
+        assert!(report.has(code), "{code} not reported when selected");
+        for f in report.iter() {
             assert_eq!(
                 f.rule.code, code,
                 "selecting {code} reported other rules too"
@@ -237,11 +233,8 @@ impl Fixture {
         let pattern = PathPattern::parse("sets/dataset/**").unwrap();
         here.add_path_ignore(&pattern, selector(), flag);
         let report = run(here);
-        assert!(
-            !report.findings.has(code),
-            "{code} not hidden under its path"
-        );
-        let reasons = report.findings.hidden();
+        assert!(!report.has(code), "{code} not hidden under its path");
+        let reasons = report.hidden();
         assert!(reasons.iter().any(|s| s.reason.contains("sets/dataset/**")));
     }
 }

@@ -3,7 +3,8 @@
 //! - `GET /__emulator/faults` → the fault settings.
 //! - `POST /__emulator/faults` with a [`FaultSettings`] JSON object → replaces them (omitted
 //!   fields are off); answers the new settings. E.g. `{"unavailable_next": 3}`,
-//!   `{"cut_upload_at": 0.5}`, `{"lose_next_create": 1}`, `{}` to switch everything off.
+//!   `{"cut_upload_at": 0.5}`, `{"cut_next_uploads": 1}`, `{"lose_next_create": 1}`, `{}` to
+//!   switch everything off.
 //! - `GET /__emulator/clock` → `{"now", "now_ms", "time_scale"}` in emulated time.
 //! - `POST /__emulator/clock` with `{"advance_seconds": N}` → moves emulated time forward.
 
