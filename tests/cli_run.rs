@@ -348,3 +348,39 @@ fn a_second_run_in_the_same_project_is_refused_while_the_first_works() {
     first.wait().expect("reaped");
     assert_eq!(counts(&cli), (2, 1, 0));
 }
+
+#[test]
+fn a_chosen_checkpoint_is_exported_then_deployed() {
+    let cli = Cli::start(fast_clock());
+    let root = project(&cli);
+    // 100 epochs of 10 steps, evaluated every 20 epochs: checkpoint-200 … checkpoint-1000.
+    let (code, stdout, stderr) = finish(run_command(
+        &cli,
+        &root,
+        &[
+            "--yes",
+            "--checkpoint",
+            "checkpoint-200",
+            "--until",
+            "deploy",
+        ],
+    ));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(stderr.contains("checkpoint-200 exported as"), "{stderr}");
+    let state = state(&root);
+    let model = state["export"]["model_name"].as_str().unwrap();
+    assert_ne!(model, state["job"]["finetuned_output"].as_str().unwrap());
+    assert_eq!(state["deployment"]["model_name"], model);
+    assert_eq!(counts(&cli), (2, 1, 1));
+    // A checkpoint the job does not have is named, with the ones it has.
+    let (code, _, stderr) = finish(run_command(
+        &cli,
+        &root,
+        &["--yes", "--checkpoint", "checkpoint-7", "--until", "deploy"],
+    ));
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("has no checkpoint checkpoint-7") && stderr.contains("checkpoint-200"),
+        "{stderr}"
+    );
+}

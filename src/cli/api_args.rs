@@ -15,6 +15,7 @@ use wanft::api::secret::{self, KeySource};
 use wanft::api::{Client, ClientConfig, Event, Observer, RetryPolicy, jobs};
 use wanft::config::{self, Config, Endpoint, Provenance};
 use wanft::models::Region;
+use wanft::report::escape_controls;
 
 /// Flags of every command that talks to the API.
 #[derive(Debug, Clone, clap::Args)]
@@ -272,7 +273,7 @@ impl Session {
     /// A line for people on stderr (not with --quiet): what is happening, not the result.
     pub fn status(&self, message: &str) {
         if !self.quiet {
-            anstream::eprintln!("{message}");
+            anstream::eprintln!("{}", escape_controls(message));
         }
     }
 
@@ -302,8 +303,9 @@ impl Session {
     /// Prints text lines on stdout.
     pub fn print_lines(&self, lines: &[String]) -> Result<()> {
         let mut out = anstream::stdout().lock();
+        // Lines carry names and text from the server: none of its control characters.
         for line in lines {
-            writeln!(out, "{line}")?;
+            writeln!(out, "{}", escape_controls(line))?;
         }
         Ok(())
     }
@@ -387,7 +389,7 @@ fn note(label: &str, message: &str) {
     let style = anstyle::Style::new()
         .bold()
         .fg_color(Some(anstyle::AnsiColor::Yellow.into()));
-    anstream::eprintln!("{style}{label}{style:#}: {message}");
+    anstream::eprintln!("{style}{label}{style:#}: {}", escape_controls(message));
 }
 
 /// Reports client events on stderr: retries and recoveries unless `--quiet`, requests with
@@ -435,7 +437,7 @@ impl Observer for Reporter {
                 anstream::eprintln!("< {status} {method} {url} ({} ms)", elapsed.as_millis());
             }
             Event::Body { text } if self.verbose > 1 && !text.is_empty() => {
-                anstream::eprintln!("< {text}");
+                anstream::eprintln!("< {}", escape_controls(text));
             }
             _ => {}
         }

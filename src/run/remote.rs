@@ -4,6 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use sha2::{Digest as _, Sha256};
 
@@ -664,10 +665,24 @@ impl Flow<'_> {
             return Ok(None);
         }
         let display_name = format!("{job_id}-{chosen}");
-        let already = listed
-            .iter()
-            .find(|c| c.checkpoint == chosen)
-            .is_some_and(|c| c.export_requested());
+        let listed_chosen = listed.iter().find(|c| c.checkpoint == chosen);
+        let already = listed_chosen.is_some_and(|c| c.export_requested());
+        // An unexported checkpoint past its expiry can no longer be exported (spec §8.3).
+        if let Some(c) = listed_chosen
+            && !already
+            && let Some(expired) = checkpoints::expiring_soon(
+                std::slice::from_ref(c),
+                self.client.server_now(),
+                Duration::ZERO,
+            )
+            .first()
+            .map(|e| e.expires_at)
+        {
+            return Err(RunError::Invalid(format!(
+                "{chosen} of job {job_id} expired unexported at {expired}: it can no longer be \
+                 exported (spec §8.3); choose another with --checkpoint, or the final one"
+            )));
+        }
         self.replace_export(ExportStep {
             checkpoint: chosen.clone(),
             is_final: false,

@@ -86,3 +86,62 @@ fn a_base_url_password_is_never_shown() {
         assert!(!shown.contains("hunter2"), "{base}: {shown}");
     }
 }
+
+/// A server answering every request with `body` (JSON), on its own thread.
+fn json_server(body: &'static str) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(20) {
+            let Ok(mut stream) = stream else { continue };
+            let mut request = Vec::new();
+            let mut buffer = [0u8; 4096];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut buffer) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buffer[..n]),
+                }
+            }
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\
+                 Connection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    base
+}
+
+#[test]
+fn names_a_server_sends_add_no_lines() {
+    let base = json_server(
+        r#"{"object":"list","has_more":false,"data":[{"id":"file-1","object":"file","bytes":10,
+            "created_at":1700000000,"filename":"evil\n::error file=README.md::pwned\u001b[2J.zip",
+            "purpose":"fine-tune","status":"processed"}]}"#,
+    );
+    let output = Command::cargo_bin("wanft")
+        .unwrap()
+        .args([
+            "files",
+            "list",
+            "--region",
+            "ap-southeast-1",
+            "--base-url",
+            &base,
+        ])
+        .args(["--retry-delay", "10ms"])
+        .env("DASHSCOPE_API_KEY", "sk-not-used")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("evil\\n::error"), "{stdout}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains('\x1b'), "{text}");
+        assert!(text.lines().all(|l| !l.starts_with("::error")), "{text}");
+    }
+}
