@@ -277,3 +277,180 @@ fn fix_without_ffmpeg_is_a_clear_error() {
         .stderr(predicate::str::contains("WANFT_FFMPEG"));
     assert!(pack_helpers::names_in(&scratch.out).is_empty());
 }
+
+/// `ffmpeg -i IN ARGS OUT` inside the fixture.
+fn derive(fixture: &Fixture, input: &str, args: &[&str], out: &str) {
+    let (input, out) = (fixture.path(input), fixture.path(out));
+    let mut all = vec!["-i", input.to_str().unwrap()];
+    all.extend_from_slice(args);
+    all.push(out.to_str().unwrap());
+    common::ffmpeg(&all);
+}
+
+/// The i2v example with a letterboxed clip (and its matching first frame), a clip that cuts
+/// after one second to a three-second shot, and a first frame taken at frame 30.
+fn visual_dataset() -> Fixture {
+    let fixture = Fixture::i2v();
+    let bars = "scale=320:180,setsar=1,pad=320:240:0:30:black";
+    derive(
+        &fixture,
+        "clip01.mp4",
+        &["-vf", bars, "-c:v", "libx264", "-preset", "ultrafast"],
+        "boxed.mp4",
+    );
+    fixture.remove("clip01.mp4").remove("clip01_first.jpg");
+    derive(
+        &fixture,
+        "boxed.mp4",
+        &["-frames:v", "1"],
+        "boxed_first.png",
+    );
+    fixture.set_field(0, "video_path", "boxed.mp4");
+    fixture.set_field(0, "first_frame_path", "boxed_first.png");
+    let (a, b, out) = (
+        fixture.path("clip02.mp4"),
+        fixture.path("clip05.mp4"),
+        fixture.path("cut.mp4"),
+    );
+    common::ffmpeg(&[
+        "-i",
+        a.to_str().unwrap(),
+        "-i",
+        b.to_str().unwrap(),
+        "-filter_complex",
+        "[0:v]trim=end=1,setpts=PTS-STARTPTS[a];[1:v]trim=end=3,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]",
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        out.to_str().unwrap(),
+    ]);
+    fixture.remove("clip02.mp4");
+    fixture.set_field(1, "video_path", "cut.mp4");
+    derive(
+        &fixture,
+        "clip03.mp4",
+        &["-vf", "select=eq(n\\,30)", "-frames:v", "1"],
+        "clip03_first.jpg",
+    );
+    fixture
+}
+
+fn reasons_of(doc: &Value) -> Vec<(String, String)> {
+    doc["datasets"][0]["fixes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let reasons: Vec<&str> = f["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_str().unwrap())
+                .collect();
+            (
+                f["member"].as_str().unwrap().to_string(),
+                reasons.join("; "),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn fix_cuts_shots_crops_bars_and_derives_frames_from_the_clips() {
+    let fixture = visual_dataset();
+    let before = tree_digest(&fixture.root);
+    let scratch = Scratch::new();
+    let zip = scratch.zip("train.zip");
+    let pack = |extra: &[&str]| -> Value {
+        let output = wanft(&scratch.cache)
+            .args([
+                "pack", "--fix", "--force", "--model", MODEL, "--format", "json",
+            ])
+            .args(extra)
+            .arg(&fixture.root)
+            .arg("-o")
+            .arg(&zip)
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&output).expect("one JSON document")
+    };
+
+    // Without --derive-frames: the bars go (the matching first frame is cropped alike); the
+    // cut stays, since its longest shot would no longer start at the supplied first frame.
+    let fixes = reasons_of(&pack(&[]));
+    let members: Vec<&str> = fixes.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(members, ["boxed.mp4", "boxed_first.png"], "{fixes:#?}");
+    assert!(
+        fixes[0]
+            .1
+            .contains("dark bars cropped away (top 12%, bottom 12%"),
+        "{fixes:#?}"
+    );
+    assert!(fixes[1].1.contains("cropped like boxed.mp4"), "{fixes:#?}");
+
+    // With it: the longest shot is kept and both wrong first frames are taken from the clips.
+    let fixes = reasons_of(&pack(&["--derive-frames"]));
+    let members: Vec<&str> = fixes.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        members,
+        [
+            "boxed.mp4",
+            "boxed_first.png",
+            "clip02_first.png",
+            "clip03_first.jpg",
+            "cut.mp4"
+        ],
+        "{fixes:#?}"
+    );
+    let reason = |m: &str| fixes.iter().find(|(n, _)| n == m).unwrap().1.clone();
+    assert!(
+        reason("cut.mp4").contains("cut at 1.00 s: kept the longest shot, 1.00–4.00 s"),
+        "{fixes:#?}"
+    );
+    assert!(
+        reason("clip02_first.png").contains("taken from frame 0 of cut.mp4"),
+        "{fixes:#?}"
+    );
+    assert!(
+        reason("clip03_first.jpg").contains("(the supplied image was not it: other frame)"),
+        "{fixes:#?}"
+    );
+    assert!(
+        reason("boxed_first.png").contains("taken from frame 0 of boxed.mp4"),
+        "{fixes:#?}"
+    );
+    assert_eq!(
+        tree_digest(&fixture.root),
+        before,
+        "an original was modified"
+    );
+
+    // The zip, decoded: no cut, no bars, every first frame its clip's frame 0.
+    let mut opts = options();
+    opts.deep = true;
+    let report = check::run(&zip, &opts).unwrap();
+    let found = briefs(&report);
+    for code in ["D001", "D003", "D006", "M016"] {
+        assert!(!found.iter().any(|f| f.0 == code), "{code} in {found:#?}");
+    }
+    let cut = match &report.media["cut.mp4"].result {
+        Ok(MediaInfo::Video(v)) => v.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!((cut.duration_s.unwrap() - 3.0).abs() < 0.1, "{cut:?}");
+    let boxed = match &report.media["boxed.mp4"].result {
+        Ok(MediaInfo::Video(v)) => v.clone(),
+        other => panic!("{other:?}"),
+    };
+    let aspect = f64::from(boxed.display_width) / f64::from(boxed.display_height);
+    assert!(
+        (aspect - 16.0 / 9.0).abs() < 0.05,
+        "cropped to 16:9: {boxed:?}"
+    );
+}

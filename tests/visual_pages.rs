@@ -266,6 +266,7 @@ fn the_gallery_downloads_once_and_opens_offline() {
             "100",
             "--eval-epochs",
             "20",
+            "--yes",
         ],
     ));
     let job_id = created["job"]["job_id"].as_str().unwrap().to_owned();

@@ -54,8 +54,16 @@ pub struct PackArgs {
     /// containers and codecs, clips above max_pixels or the model's maximum duration, GIF,
     /// TIFF, HEIF, AVIF and images above 4096 px. Originals are never modified; the copies
     /// are cached (WANFT_CACHE_DIR).
+    /// With ffmpeg, --fix also decodes every file (as `check --deep` does): a clip with cuts
+    /// is cut to its longest shot and dark bars are cropped away (images paired with it
+    /// follow).
     #[arg(long)]
     pub fix: bool,
+    /// With --fix: replace first and last-frame images that are not their clip's frames (or
+    /// no longer are, once the clip is cut) by frames taken from the clip itself; this also
+    /// lets --fix keep a longest shot that does not start the clip.
+    #[arg(long, requires = "fix")]
+    pub derive_frames: bool,
     /// Validation set (images only) to pack as well [default: `[dataset] validation` of
     /// wanft.toml when DATASET comes from it too].
     #[arg(long, value_name = "DIR")]
@@ -97,7 +105,10 @@ pub fn run(args: &PackArgs, global: &GlobalArgs) -> Result<Outcome> {
     let project = project_dir(&config, &cwd);
     let cancel = install_cancel_handler()?;
     let bar = Bar::new(!global.quiet && args.format == Format::Text);
-    let fix_settings = args.fix.then(FixSettings::from_env);
+    let fix_settings = args.fix.then(|| FixSettings {
+        derive_frames: args.derive_frames,
+        ..FixSettings::from_env()
+    });
     let mut options: Vec<PackOptions> = jobs
         .iter()
         .map(|job| {
@@ -187,7 +198,9 @@ fn check_options<'a>(
         split: split_decimal(hyper.split),
         max_split_val: u64::from(hyper.max_split_val_dataset_sample),
         validation_given,
-        deep: false,
+        // --fix looks at the pictures too, when it can (a missing ffmpeg is reported only
+        // if something needs re-encoding).
+        deep: args.fix && wanft::media::ffmpeg::Ffmpeg::find().is_some(),
         analysis: wanft::deep::Options {
             settings: config.deep.clone(),
             ..Default::default()

@@ -63,9 +63,10 @@ pub struct ClipAnalyzer<'a> {
     height: usize,
     frames: u64,
     previous: Option<Gray>,
+    /// The luma buffer of the frame before last, reused.
+    spare: Vec<u8>,
     first: Option<Raster>,
     first_blocks: Vec<f32>,
-    previous_blocks: Vec<f32>,
     last: Option<Raster>,
     /// Per frame (from the second): mean absolute luma change from the frame before.
     changes: Vec<f32>,
@@ -107,9 +108,9 @@ impl<'a> ClipAnalyzer<'a> {
             height,
             frames: 0,
             previous: None,
+            spare: Vec::new(),
             first: None,
             first_blocks: Vec::new(),
-            previous_blocks: Vec::new(),
             last: None,
             changes: Vec::new(),
             drift: Vec::new(),
@@ -130,64 +131,87 @@ impl<'a> ClipAnalyzer<'a> {
 
     /// Takes the next frame (packed RGB of the analysis size).
     pub fn push(&mut self, rgb: &[u8]) {
-        let raster = Raster::new(self.width, self.height, rgb.to_vec());
-        let gray = raster.gray();
         let index = self.frames;
         self.frames += 1;
-
+        let n = self.width * self.height;
+        // One pass: luma, its sum, black pixels, the per-pixel range and the change from the
+        // frame before (this code also runs unoptimised in tests: few passes matter).
+        let mut gray = std::mem::take(&mut self.spare);
+        gray.resize(n, 0);
         let black_level = self.settings.black_luma as u8;
-        let mut sum = 0u64;
-        let mut black = 0usize;
-        for (i, &p) in gray.px.iter().enumerate() {
-            sum += u64::from(p);
-            if p <= black_level {
-                black += 1;
+        let (mut sum, mut black, mut change) = (0u64, 0usize, 0u64);
+        let previous = self.previous.as_ref().map(|g| g.px.as_slice());
+        for (i, p) in rgb.chunks_exact(3).take(n).enumerate() {
+            let y = super::raster::luma(p[0], p[1], p[2]);
+            gray[i] = y;
+            sum += u64::from(y);
+            black += usize::from(y <= black_level);
+            if y < self.low[i] {
+                self.low[i] = y;
             }
-            self.low[i] = self.low[i].min(p);
-            self.high[i] = self.high[i].max(p);
+            if y > self.high[i] {
+                self.high[i] = y;
+            }
+            if let Some(previous) = previous {
+                change += u64::from(y.abs_diff(previous[i]));
+            }
         }
-        let n = gray.px.len().max(1) as f32;
-        self.means.push(sum as f32 / n);
-        self.black_shares.push(black as f32 / n);
-
+        let count = n.max(1) as f32;
+        self.means.push(sum as f32 / count);
+        self.black_shares.push(black as f32 / count);
+        if previous.is_some() {
+            self.changes.push(change as f32 / count);
+        }
+        let gray = Gray {
+            width: self.width,
+            height: self.height,
+            px: gray,
+        };
         let blocks = block_means(&gray);
-        match &self.previous {
-            Some(previous) => {
-                self.changes.push(gray.difference(previous) as f32);
-                self.drift
-                    .push(mean_abs_diff(&blocks, &self.first_blocks) as f32);
-            }
-            None => self.drift.push(0.0),
-        }
-        self.previous_blocks = blocks;
         if index == 0 {
-            self.first_blocks = self.previous_blocks.clone();
+            self.drift.push(0.0);
+            self.first_blocks = blocks;
+        } else {
+            self.drift
+                .push(mean_abs_diff(&blocks, &self.first_blocks) as f32);
         }
         self.hashes.push(PictureHash::of(&gray));
 
-        if !self.targets.is_empty() {
-            let sparse = sparse_luma(&raster);
-            for target in &mut self.targets {
-                let d = sparse
-                    .iter()
-                    .zip(&target.sparse)
-                    .map(|(a, b)| u64::from(a.abs_diff(*b)))
-                    .sum::<u64>() as f64
-                    / sparse.len().max(1) as f64;
-                if target.best.is_none_or(|(_, best)| d < best) {
-                    target.best = Some((index, d));
-                    target.best_frame = Some(raster.clone());
+        let mut frame: Option<Raster> = None;
+        let mut raster = || Raster::new(self.width, self.height, rgb[..n * 3].to_vec());
+        for target in &mut self.targets {
+            let mut d = 0u64;
+            let mut k = 0usize;
+            for y in (0..self.height).step_by(2) {
+                let row = &gray.px[y * self.width..(y + 1) * self.width];
+                for x in (0..self.width).step_by(2) {
+                    d += u64::from(row[x].abs_diff(target.sparse[k]));
+                    k += 1;
                 }
+            }
+            let d = d as f64 / k.max(1) as f64;
+            if target.best.is_none_or(|(_, best)| d < best) {
+                target.best = Some((index, d));
+                target.best_frame = Some(frame.get_or_insert_with(&mut raster).clone());
             }
         }
         if self.wanted.contains(&index) {
-            self.kept.push((index, raster.clone()));
+            let kept = frame.get_or_insert_with(&mut raster).clone();
+            self.kept.push((index, kept));
         }
         if index == 0 {
-            self.first = Some(raster.clone());
+            self.first = Some(frame.get_or_insert_with(&mut raster).clone());
         }
-        self.previous = Some(gray);
-        self.last = Some(raster);
+        // The last frame: its buffer is reused frame after frame.
+        match &mut self.last {
+            Some(last) => last.rgb.copy_from_slice(&rgb[..n * 3]),
+            None => self.last = Some(frame.unwrap_or_else(raster)),
+        }
+        self.spare = self
+            .previous
+            .replace(gray)
+            .map(|g| g.px)
+            .unwrap_or_default();
     }
 
     /// Every measure, once the last frame is in. `seconds_per_frame` turns frame numbers into

@@ -149,6 +149,8 @@ mod tests {
                 duration_s: Some(seconds),
             },
             trim: (seconds > 5.0).then(|| Trim::to(5, Some(25.0))),
+            edit: Default::default(),
+            derive: None,
         }
     }
 

@@ -234,7 +234,8 @@ pub fn prepare(path: &Path, options: &PackOptions) -> Result<Prepared, PackError
         return Err(PackError::Cancelled);
     }
     let limits = options.limits();
-    let jobs = fix::plan(&report, limits);
+    let derive_frames = options.fix.is_some_and(|f| f.derive_frames);
+    let jobs = fix::plan(&report, limits, derive_frames);
     let triage = triage::triage(&report, &jobs, options.fix.is_some());
     let mut prepared = Prepared {
         source: path.to_path_buf(),

@@ -39,6 +39,25 @@ pub const RESOLVED_BY_FIXING: &[&Rule] = &[
     &rules::media::ROTATED,
 ];
 
+/// A decode-level finding that the fix planned for its file mends: a cut clip cut to one
+/// shot, bars cropped, a frame image taken from its clip.
+fn mended_visually(f: &Finding, jobs: &[Job]) -> bool {
+    let Some(job) = f
+        .location
+        .file
+        .as_deref()
+        .and_then(|file| jobs.iter().find(|j| j.entry == file))
+    else {
+        return false;
+    };
+    let rule = f.rule;
+    (rule == &rules::deep::SCENE_CUT && job.edit.shot.is_some())
+        || (rule == &rules::deep::LETTERBOX && job.edit.crop.is_some())
+        || ((rule == &rules::deep::FIRST_FRAME_MISMATCH
+            || rule == &rules::deep::LAST_FRAME_MISMATCH)
+            && job.derive.is_some())
+}
+
 /// The source's findings, sorted out.
 #[derive(Debug, Clone)]
 pub struct Triage {
@@ -83,7 +102,8 @@ pub fn triage(report: &CheckReport, jobs: &[Job], fixing: bool) -> Triage {
     let mut resolved = 0;
     let mut fixable = 0;
     for f in report.findings.iter() {
-        let mended_by_fix = is(f, RESOLVED_BY_FIXING) && on_fixed_file(f);
+        let mended_by_fix =
+            (is(f, RESOLVED_BY_FIXING) && on_fixed_file(f)) || mended_visually(f, jobs);
         if is(f, RESOLVED_BY_PACKING) || about_left_out_file(f) || (fixing && mended_by_fix) {
             resolved += 1;
             continue;

@@ -117,16 +117,73 @@ const REPRODUCIBLE: &[&str] = &[
     "+bitexact",
 ];
 
+/// A part of the picture in fractions of its width and height (as displayed).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CropBox {
+    pub x: f64,
+    pub y: f64,
+    pub w: f64,
+    pub h: f64,
+}
+
+impl CropBox {
+    /// ffmpeg's `crop` filter for this box, on even pixel bounds (4:2:0 needs them).
+    pub fn filter(&self) -> String {
+        let even = |v: f64, of: &str| format!("trunc({of}*{v:.6}/2)*2");
+        format!(
+            "crop=w='{}':h='{}':x='{}':y='{}'",
+            even(self.w, "iw"),
+            even(self.h, "ih"),
+            even(self.x, "iw"),
+            even(self.y, "ih")
+        )
+    }
+}
+
+/// What a clip's fix changes in its picture and timeline, besides format and size.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct ClipEdit {
+    /// Keep only `start..end` seconds (one shot of a clip with cuts).
+    pub shot: Option<(f64, f64)>,
+    /// Keep only this part of the picture (dark bars cropped away).
+    pub crop: Option<CropBox>,
+}
+
 /// Re-encodes a clip to H.264 in MP4 (yuv420p, index first), within `max_pixels` and 4096 px,
 /// audio (if any) to AAC, optionally trimmed.
 pub fn video_args(max_pixels: u64, max_side: u32, trim: Option<Trim>) -> Vec<String> {
+    edited_video_args(max_pixels, max_side, trim, &ClipEdit::default())
+}
+
+/// [`video_args`] with `edit` applied first: the shot cut out (video and audio), then the crop.
+pub fn edited_video_args(
+    max_pixels: u64,
+    max_side: u32,
+    trim: Option<Trim>,
+    edit: &ClipEdit,
+) -> Vec<String> {
+    let mut filters = Vec::new();
+    let mut audio = Vec::new();
+    if let Some((start, end)) = edit.shot {
+        filters.push(format!(
+            "trim=start={start:.6}:end={end:.6},setpts=PTS-STARTPTS"
+        ));
+        audio.push(format!(
+            "atrim=start={start:.6}:end={end:.6},asetpts=PTS-STARTPTS"
+        ));
+    }
+    if let Some(crop) = &edit.crop {
+        filters.push(crop.filter());
+    }
+    filters.push(scale_filter(Some(max_pixels), max_side, true));
+    let video_filter = filters.join(",");
     let mut args: Vec<String> = [
         "-map",
         "0:v:0",
         "-map",
         "0:a:0?",
         "-vf",
-        &scale_filter(Some(max_pixels), max_side, true),
+        &video_filter,
         "-filter_threads",
         "1",
         "-c:v",
@@ -148,6 +205,9 @@ pub fn video_args(max_pixels: u64, max_side: u32, trim: Option<Trim>) -> Vec<Str
     ]
     .map(String::from)
     .to_vec();
+    if !audio.is_empty() {
+        args.extend(["-af".to_string(), audio.join(",")]);
+    }
     if let Some(trim) = trim {
         if let Some(frames) = trim.frames {
             args.extend(["-frames:v".to_string(), frames.to_string()]);
@@ -161,13 +221,25 @@ pub fn video_args(max_pixels: u64, max_side: u32, trim: Option<Trim>) -> Vec<Str
 
 /// Writes the first frame of an image (or animation) as `target`, within `max_side` px.
 pub fn image_args(target: ImageTarget, max_side: u32) -> Vec<String> {
+    cropped_image_args(target, max_side, None)
+}
+
+/// [`image_args`] keeping only `crop` of the picture.
+pub fn cropped_image_args(
+    target: ImageTarget,
+    max_side: u32,
+    crop: Option<CropBox>,
+) -> Vec<String> {
+    let mut filters: Vec<String> = crop.iter().map(CropBox::filter).collect();
+    filters.push(scale_filter(None, max_side, false));
+    let filter = filters.join(",");
     let mut args: Vec<String> = [
         "-map",
         "0:v:0",
         "-frames:v",
         "1",
         "-vf",
-        &scale_filter(None, max_side, false),
+        &filter,
         "-filter_threads",
         "1",
     ]
@@ -181,6 +253,17 @@ pub fn image_args(target: ImageTarget, max_side: u32) -> Vec<String> {
     args.extend(codec.iter().map(|s| s.to_string()));
     args.extend(REPRODUCIBLE.iter().map(|s| s.to_string()));
     args.extend(["-f", "image2", "-update", "1"].map(String::from));
+    args
+}
+
+/// Writes the last frame of a clip as `target`: every frame is decoded and each replaces the
+/// one before in the output, so the file ends up holding the last one decoded.
+pub fn last_frame_args(target: ImageTarget, max_side: u32) -> Vec<String> {
+    let mut args = image_args(target, max_side);
+    // Drop `-frames:v 1`: the last frame, not the first, is wanted.
+    if let Some(at) = args.iter().position(|a| a == "-frames:v") {
+        args.drain(at..at + 2);
+    }
     args
 }
 

@@ -6,14 +6,21 @@
 //! (GIF, TIFF, HEIF, AVIF) are converted, and images above 4096 px downscaled: photos (JPEG,
 //! HEIF, AVIF) to JPEG, everything else to lossless PNG; animations keep their first frame.
 //!
+//! With `check --deep` data (which `pack --fix` gathers), a clip with cuts is cut to its
+//! longest shot and dark bars are cropped away; images paired with a cropped clip are cropped
+//! the same way; with `--derive-frames`, first and last-frame images that are not their clip's
+//! frames (or no longer are, once the clip is cut) are taken from the clip itself
+//! ([`visual`]).
+//!
 //! Originals are never written to. Fixed copies go to a cache folder under a key made of the
 //! source's content (SHA-256), the fix's parameters and the ffmpeg version, so a second pack
 //! reuses them and an edited source gets a new copy. A folder and its zip share the same
 //! fixed copies, since the key does not depend on where the bytes come from.
 
 pub mod encode;
+mod visual;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::{self, File};
 use std::io;
 use std::path::{Path, PathBuf};
@@ -32,13 +39,13 @@ use crate::media::ffmpeg::Ffmpeg;
 use crate::media::{self, Container, Expect, ImageFormat, MediaError, MediaInfo};
 use crate::rules::media::MAX_SIDE;
 use crate::rules::paths::extension;
-pub use encode::{ImageTarget, Trim, fitted_size};
+pub use encode::{ClipEdit, CropBox, ImageTarget, Trim, fitted_size};
 
 /// Environment variable naming wanft's cache folder (fixed copies go to its `fixed/`).
 pub use crate::cache::CACHE_ENV;
 
 /// Bump when the encodes change, so that cached copies made the old way are not reused.
-const FIX_REVISION: u32 = 1;
+const FIX_REVISION: u32 = 2;
 
 /// Clip extensions the platform takes.
 const VIDEO_EXTENSIONS: [&str; 2] = ["mp4", "mov"];
@@ -132,6 +139,19 @@ pub struct Job {
     pub before: MediaFacts,
     /// For clips over the maximum duration whose headers could be read.
     pub trim: Option<Trim>,
+    /// Shot and crop (clips), crop (images).
+    pub edit: ClipEdit,
+    /// For an image taken from a clip instead of its own content.
+    pub derive: Option<Derive>,
+}
+
+/// A first or last-frame image taken from its clip (`--derive-frames`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Derive {
+    /// The clip's dataset entry (its fixed copy is used when the clip is fixed too).
+    pub clip: String,
+    /// The last frame rather than frame 0.
+    pub last: bool,
 }
 
 /// A fix done (or found in the cache).
@@ -183,8 +203,9 @@ pub enum FixError {
     Cancelled,
 }
 
-/// The files of `report` that need a fix within `limits`, in member order.
-pub fn plan(report: &CheckReport, limits: Limits) -> Vec<Job> {
+/// The files of `report` that need a fix within `limits`, in member order; with `check
+/// --deep` data, also the shot, crop and (`derive_frames`) frame-image fixes.
+pub fn plan(report: &CheckReport, limits: Limits, derive_frames: bool) -> Vec<Job> {
     let mut taken: BTreeSet<String> = report
         .pack_plan
         .media
@@ -208,8 +229,12 @@ pub fn plan(report: &CheckReport, limits: Limits) -> Vec<Job> {
             reasons,
             before: MediaFacts::of(probed.size, &probed.result),
             trim,
+            edit: ClipEdit::default(),
+            derive: None,
         });
     }
+    visual::plan(report, limits, derive_frames, &mut jobs, &mut taken);
+    jobs.sort_by(|a, b| a.member.cmp(&b.member));
     jobs
 }
 
@@ -316,6 +341,8 @@ pub struct FixSettings {
     pub ffmpeg: Option<Ffmpeg>,
     /// `None` when there is no cache folder (likewise).
     pub cache_dir: Option<PathBuf>,
+    /// `--derive-frames`: take mismatched first/last-frame images from their clips.
+    pub derive_frames: bool,
 }
 
 impl FixSettings {
@@ -324,6 +351,7 @@ impl FixSettings {
         FixSettings {
             ffmpeg: Ffmpeg::find(),
             cache_dir: default_cache_dir(),
+            derive_frames: false,
         }
     }
 }
@@ -359,19 +387,33 @@ pub fn run(
         control,
     };
     control.progress.begin("fixing", jobs.len() as u64);
-    let fixed = jobs
+    // Frames are taken from the clips once those are fixed.
+    let (derived, direct): (Vec<&Job>, Vec<&Job>) = jobs.iter().partition(|j| j.derive.is_some());
+    let no_clips = HashMap::new();
+    let mut fixed: Vec<Fixed> = direct
         .par_iter()
         .map(|job| {
-            let result = fixer.fix(job);
+            let result = fixer.fix(job, &no_clips);
             control.progress.advance(1);
             result
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
+    let clips: HashMap<&str, &Fixed> = fixed.iter().map(|f| (f.source.as_str(), f)).collect();
+    let more: Vec<Fixed> = derived
+        .par_iter()
+        .map(|job| {
+            let result = fixer.fix(job, &clips);
+            control.progress.advance(1);
+            result
+        })
+        .collect::<Result<_, _>>()?;
     control.progress.end();
     if control.cancelled() {
         return Err(FixError::Cancelled);
     }
-    fixed
+    fixed.extend(more);
+    fixed.sort_by(|a, b| a.member.cmp(&b.member));
+    Ok(fixed)
 }
 
 struct Fixer<'a> {
@@ -384,12 +426,15 @@ struct Fixer<'a> {
 }
 
 impl Fixer<'_> {
-    fn fix(&self, job: &Job) -> Result<Fixed, FixError> {
+    /// Fixes one file; `clips` are the fixed clips, by entry, that derived frames come from.
+    fn fix(&self, job: &Job, clips: &HashMap<&str, &Fixed>) -> Result<Fixed, FixError> {
+        // A derived frame's content is its clip's: the clip is what is read and keyed.
+        let source_entry = job.derive.as_ref().map_or(&job.entry, |d| &d.clip);
         let read_error = |source| FixError::Read {
-            entry: job.entry.clone(),
+            entry: source_entry.clone(),
             source,
         };
-        let entry = self.source.get(&job.entry).ok_or_else(|| {
+        let entry = self.source.get(source_entry).ok_or_else(|| {
             read_error(io::Error::new(io::ErrorKind::NotFound, "the file is gone"))
         })?;
         let content = {
@@ -400,7 +445,17 @@ impl Fixer<'_> {
             })
             .map_err(|e| self.cancelled_or(read_error(e)))?
         };
-        let key = self.key(job, &content.sha256);
+        let fixed_clip = job
+            .derive
+            .as_ref()
+            .and_then(|d| clips.get(d.clip.as_str()))
+            .map(|f| f.file.as_path());
+        // A frame taken from a fixed clip depends on that fix too (whose file is its key).
+        let from = fixed_clip.and_then(|p| p.file_name()).map_or_else(
+            || "the original".to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        let key = self.key(job, &content.sha256, &from);
         let file = self.cache.join(format!("{key}.{}", job.target.extension()));
         // A cached copy that does not read back as what it should be is made again.
         if let Ok(after) = probe_file(&file, job.target) {
@@ -408,12 +463,12 @@ impl Fixer<'_> {
         }
         // ffmpeg needs a file it can seek in: zip members are copied out for the encode.
         let extracted;
-        let input = match entry.disk_path() {
+        let input = match fixed_clip.or(entry.disk_path()) {
             Some(path) => path,
             None => {
                 let copy = self
                     .cache
-                    .join(format!("{key}.source.{}", extension(&job.entry)));
+                    .join(format!("{key}.source.{}", extension(source_entry)));
                 extracted = self.extract(entry, &copy).map_err(read_error)?;
                 extracted.path()
             }
@@ -436,15 +491,17 @@ impl Fixer<'_> {
     }
 
     /// The cache key: everything the fixed copy depends on, hashed.
-    fn key(&self, job: &Job, content_sha256: &[u8; 32]) -> String {
+    fn key(&self, job: &Job, content_sha256: &[u8; 32], from: &str) -> String {
         let material = format!(
             "wanft fix r{FIX_REVISION}\nffmpeg {}\ncontent {}\ntarget {:?}\nmax_pixels {}\n\
-             max_seconds {}\nmax_side {MAX_SIDE}\n",
+             max_seconds {}\nmax_side {MAX_SIDE}\nedit {:?}\nderive {:?} from {from}\n",
             self.ffmpeg_version,
             hex::encode(content_sha256),
             job.target,
             self.limits.max_pixels,
             self.limits.max_seconds,
+            job.edit,
+            job.derive.as_ref().map(|d| d.last),
         );
         hex::encode(&Sha256::digest(material.as_bytes())[..16])
     }
@@ -492,9 +549,12 @@ impl Fixer<'_> {
         output: &Path,
         trim: Option<Trim>,
     ) -> Result<MediaFacts, FixError> {
-        let middle = match job.target {
-            Target::Video => encode::video_args(self.limits.max_pixels, MAX_SIDE, trim),
-            Target::Image(image) => encode::image_args(image, MAX_SIDE),
+        let middle = match (job.target, &job.derive) {
+            (Target::Video, _) => {
+                encode::edited_video_args(self.limits.max_pixels, MAX_SIDE, trim, &job.edit)
+            }
+            (Target::Image(image), Some(d)) if d.last => encode::last_frame_args(image, MAX_SIDE),
+            (Target::Image(image), _) => encode::cropped_image_args(image, MAX_SIDE, job.edit.crop),
         };
         let failed = |message: String| FixError::Ffmpeg {
             entry: job.entry.clone(),
