@@ -102,6 +102,33 @@ fn kill_when(cmd: Command, stop_at: impl FnMut(&str) -> bool) -> String {
     seen
 }
 
+fn spawn(mut cmd: Command) -> Child {
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wanft starts")
+}
+
+/// Moves the frozen emulator clock on until `child` ends; returns exit code, stdout, stderr.
+fn finish_while_time_moves(cli: &Cli, mut child: Child) -> (i32, String, String) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "the run did not finish");
+        // A minute at a time: temporary upload policies of the samples live five.
+        cli.advance(60.0);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    finish_child(child)
+}
+
+fn finish_child(child: Child) -> (i32, String, String) {
+    let output = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_no_key(&stdout, &stderr);
+    (output.status.code().unwrap_or(-1), stdout, stderr)
+}
+
 fn counts(cli: &Cli) -> (usize, u64, u64) {
     (cli.file_count(), cli.job_count(), cli.deployment_count())
 }
@@ -242,26 +269,8 @@ fn killed_at_every_stage_a_run_resumes_and_makes_one_of_each() {
     assert_eq!(state(&root)["job"]["job_id"], job_id.as_str());
 
     // Time moves on while the last run goes to the end.
-    let mut child = run(&["--yes"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("wanft starts");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the run did not finish");
-        // A minute at a time: temporary upload policies of the samples live five.
-        cli.advance(60.0);
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let output = child.wait_with_output().unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_no_key(&stdout, &stderr);
-    assert!(status.success(), "{stdout}\n{stderr}");
+    let (code, stdout, stderr) = finish_while_time_moves(&cli, spawn(run(&["--yes"])));
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(counts(&cli), (2, 1, 1));
     assert_eq!(samples(&root, &state(&root)).len(), 3);
 }
@@ -348,21 +357,47 @@ fn until_stops_after_the_step_and_consent_is_needed_without_a_terminal() {
 }
 
 #[test]
-fn a_second_run_in_the_same_project_is_refused_while_the_first_works() {
+fn two_runs_started_together_in_one_project_spend_once() {
+    // A frozen clock: whichever run takes the project first waits at PENDING until time moves,
+    // so the other meets it at work.
     let cli = Cli::start(frozen_clock());
     let root = project(&cli);
-    let (mut first, _) = start_until(run_command(&cli, &root, &["--yes"]), |line| {
-        line.contains("PENDING")
-    });
-    let (code, stdout, stderr) = finish(run_command(&cli, &root, &["--yes"]));
-    assert_eq!(code, 2, "{stdout}");
+    let mut runs = [
+        spawn(run_command(&cli, &root, &["--yes"])),
+        spawn(run_command(&cli, &root, &["--yes"])),
+    ];
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let loser = loop {
+        if let Some(i) = (0..2).find(|&i| runs[i].try_wait().unwrap().is_some()) {
+            break i;
+        }
+        assert!(Instant::now() < deadline, "neither run was refused");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let [first, second] = runs;
+    let (refused, winner) = if loser == 0 {
+        (first, second)
+    } else {
+        (second, first)
+    };
+    let (code, stdout, stderr) = finish_child(refused);
+    assert_eq!(code, 2, "{stdout}\n{stderr}");
     assert!(
         stderr.contains("another `wanft run` is working on this project"),
         "{stderr}"
     );
-    first.kill().expect("SIGKILL");
-    first.wait().expect("reaped");
-    assert_eq!(counts(&cli), (2, 1, 0));
+    assert!(
+        !stderr.contains("Upload"),
+        "refused before any work: {stderr}"
+    );
+
+    let (code, stdout, stderr) = finish_while_time_moves(&cli, winner);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert_eq!(
+        counts(&cli),
+        (2, 1, 1),
+        "one file per set, one job, one deployment"
+    );
 }
 
 #[test]

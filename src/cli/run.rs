@@ -103,7 +103,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Result<Outcome> {
     let project = project(args, config)?;
     let mut options = options(args, &project.config);
     options.rules = args.rules.selection(&project.config)?;
-    let reporter = Screen::new(global, args.api.format);
+    let reporter = Screen::new(global);
     let report = if args.dry_run {
         run::dry::dry_run(&project, &options, region, endpoint.base_url(), &reporter)?
     } else {
@@ -207,8 +207,7 @@ struct Screen {
 }
 
 impl Screen {
-    fn new(global: &GlobalArgs, format: Format) -> Screen {
-        let _ = format;
+    fn new(global: &GlobalArgs) -> Screen {
         Screen {
             bar: Bar::new(!global.quiet),
             quiet: global.quiet,
@@ -352,7 +351,7 @@ fn shown(path: &Path, cwd: &Path) -> String {
 /// The final summary on stdout.
 fn summary(report: &RunReport, reach: &Reach, cwd: &Path) -> Vec<String> {
     let mut rows: Vec<(&str, String)> = Vec::new();
-    if !report.requests.is_empty() || report.state.is_none() && report.stop.is_none() {
+    if !report.requests.is_empty() {
         rows.push(("Dry run", "nothing was sent; the requests:".into()));
         for r in &report.requests {
             let mut text = format!("{} {}", r.method, r.url);

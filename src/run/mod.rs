@@ -281,6 +281,12 @@ pub enum RunError {
     Api(#[from] ApiError),
     #[error(transparent)]
     State(#[from] StateError),
+    /// Another run holds the project's lock (see [`state::try_lock`]).
+    #[error(
+        "another `wanft run` is working on this project ({}); wait for it to end",
+        state.display()
+    )]
+    Busy { state: PathBuf },
     #[error("{0}")]
     Invalid(String),
 }
@@ -293,6 +299,14 @@ pub async fn run(
     options: &RunOptions,
     reporter: &dyn Reporter,
 ) -> Result<RunReport, RunError> {
+    // One run per project at a time, taken before any work so that a second run is refused
+    // at once (a run that stops before uploading creates nothing and needs no lock).
+    let state_path = state::path_in(&project.root);
+    let _lock = if options.until >= Step::Upload {
+        Some(state::try_lock(&state_path)?.ok_or(RunError::Busy { state: state_path })?)
+    } else {
+        None
+    };
     let local = match local::prepare(project, options, client.region(), reporter, true)? {
         local::Prepared::Stopped(report) => return Ok(*report),
         local::Prepared::Ready(local) => local,

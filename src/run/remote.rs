@@ -24,7 +24,6 @@ use crate::api::poll::Poll;
 use crate::api::upload::{ZipUpload, upload_zip};
 use crate::api::{ApiError, Client, files};
 use crate::dataset::{Field, Role};
-use crate::lock::{self, FileLock};
 use crate::models::{self, ModelProfile};
 use crate::plan::Money;
 use crate::plan::billing;
@@ -42,16 +41,6 @@ pub(super) async fn run(
     reporter: &dyn Reporter,
     local: Local,
 ) -> Result<RunReport, RunError> {
-    // One run per project at a time: two would each create what the other is creating.
-    let lock_path = lock::path_for(&local.state_path);
-    let _lock = FileLock::try_acquire(&lock_path, lock::Mode::Exclusive)
-        .map_err(|e| RunError::Invalid(format!("cannot lock {}: {e}", lock_path.display())))?
-        .ok_or_else(|| {
-            RunError::Invalid(format!(
-                "another `wanft run` is working on this project ({}); wait for it to end",
-                local.state_path.display()
-            ))
-        })?;
     let fingerprint = fingerprint(client, project.model, &local);
     let state = open_state(
         &local.state_path,

@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::dataset::Role;
+use crate::lock::{self, FileLock, Mode};
 use crate::models::Region;
 use crate::small_file;
 
@@ -210,16 +211,7 @@ pub fn save(path: &Path, state: &RunState) -> Result<(), StateError> {
         path: path.to_owned(),
         source,
     };
-    let dir = path
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(failed)?;
-    let ignore = dir.join(".gitignore");
-    if !ignore.exists() {
-        // Local state: ids of this account, paths of this machine.
-        std::fs::write(&ignore, "*\n").map_err(failed)?;
-    }
+    let dir = state_dir(path).map_err(failed)?;
     let mut temp = tempfile::Builder::new()
         .prefix(".run-")
         .suffix(".json")
@@ -230,6 +222,39 @@ pub fn save(path: &Path, state: &RunState) -> Result<(), StateError> {
     temp.as_file().sync_all().map_err(failed)?;
     temp.persist(path).map_err(|e| failed(e.error))?;
     Ok(())
+}
+
+/// The folder of the state file `path`, made if missing, with the `.gitignore` that keeps it
+/// out of commits (local state: ids of this account, paths of this machine).
+fn state_dir(path: &Path) -> io::Result<&Path> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let ignore = dir.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, "*\n")?;
+    }
+    Ok(dir)
+}
+
+/// Takes the project's run lock (`.wanft/.run.json.wanft-lock`, beside the state file): `None`
+/// when another process holds it. One run at a time per project: two would each create what
+/// the other is creating. The lock file lives in the project, not in the cache folder, so that
+/// runs with different cache folders, or naming the project through different paths, still
+/// exclude each other; the lock goes with the process, however it ends.
+pub fn try_lock(path: &Path) -> Result<Option<FileLock>, StateError> {
+    let failed = |source| StateError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    state_dir(path).map_err(failed)?;
+    let lock_path = lock::beside(path);
+    FileLock::try_acquire(&lock_path, Mode::Exclusive).map_err(|source| StateError::Write {
+        path: lock_path,
+        source,
+    })
 }
 
 /// Moves the state at `path` aside as `run-<label>.json`, keeping the record of an earlier run.
@@ -279,6 +304,20 @@ mod tests {
         save(&path, &state).unwrap();
         let kept = archive(&path, "ft-2").unwrap();
         assert!(kept.ends_with("run-ft-2.json") && !path.exists());
+    }
+
+    #[test]
+    fn one_process_holds_the_run_lock_of_a_project() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = path_in(dir.path());
+        let held = try_lock(&path).unwrap();
+        assert!(held.is_some());
+        assert!(dir.path().join(".wanft/.gitignore").is_file());
+        // The same project through another spelling of its path is the same lock.
+        let roundabout = path_in(&dir.path().join(".wanft/.."));
+        assert!(try_lock(&roundabout).unwrap().is_none());
+        drop(held);
+        assert!(try_lock(&roundabout).unwrap().is_some());
     }
 
     #[cfg(unix)]
