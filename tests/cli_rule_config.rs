@@ -187,6 +187,51 @@ fn a_baseline_passes_and_only_a_new_defect_fails() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--write-baseline"));
 }
 
+/// The plan's own `H` findings follow the configuration too: ignored with the reason in the
+/// JSON, re-graded into a failing plan, from flags and from wanft.toml.
+#[test]
+fn plan_findings_follow_the_rule_configuration() {
+    let project = tempfile::tempdir().unwrap();
+    let plan = |extra: &[&str]| {
+        let mut cmd = wanft(project.path());
+        cmd.args([
+            "plan",
+            "--clip-seconds",
+            "4,4,4,4,4,4,4,4,4,4",
+            "--region",
+            "cn-beijing",
+        ])
+        .args(["--n-epochs", "10"])
+        .args(extra);
+        json(&mut cmd)
+    };
+    let (code, doc) = plan(&[]);
+    assert_eq!(code, 0);
+    assert!(has(&doc, "H001"), "too few steps: {doc:#}");
+
+    let (code, doc) = plan(&["--ignore", "n-epochs-below-800-steps"]);
+    assert_eq!(code, 0);
+    assert!(!has(&doc, "H001"));
+    let hidden = doc["suppressed"].as_array().unwrap();
+    assert!(
+        hidden
+            .iter()
+            .any(|s| s["rule"] == "H001" && s["reason"].as_str().unwrap().contains("--ignore"))
+    );
+
+    fs::write(
+        project.path().join("wanft.toml"),
+        "[rules.severity]\nH001 = \"error\"\n",
+    )
+    .unwrap();
+    let (code, doc) = plan(&[]);
+    assert_eq!(code, 1, "an error-graded H001 makes the plan not ready");
+    assert!(rules_of(&doc).contains(&("H001".into(), "error".into())));
+    assert_eq!(doc["summary"]["ok"], false);
+    let (code, _) = plan(&["--select", "M"]);
+    assert_eq!(code, 0, "H001 not selected");
+}
+
 #[test]
 fn statistics_count_findings_per_rule() {
     let (fx, project) = project();

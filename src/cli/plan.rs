@@ -3,12 +3,14 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 
 use anstyle::{AnsiColor, Style};
 use anyhow::{Context as _, Result, anyhow, bail};
 use rust_decimal::Decimal;
 
 use super::progress::Bar;
+use super::rule_args::{RuleArgs, project_dir};
 use super::status::{LABEL_WIDTH, status};
 use super::{GlobalArgs, Outcome};
 use wanft::config::{self, Config};
@@ -24,7 +26,7 @@ use wanft::plan::{
 };
 use wanft::report::plural;
 use wanft::report::text::{self as report_text, TextOptions};
-use wanft::rules::Severity;
+use wanft::rules::{RuleSelection, Severity};
 
 #[derive(Debug, clap::Args)]
 pub struct PlanArgs {
@@ -63,6 +65,8 @@ pub struct PlanArgs {
         help_heading = "What if"
     )]
     pub clip_seconds: Vec<f64>,
+    #[command(flatten)]
+    pub rules: RuleArgs,
     /// With --clip-seconds: plan as if a validation set of N samples were given.
     #[arg(
         long,
@@ -175,7 +179,10 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
         .hyper_parameters
         .overridden_by(&args.hyper.to_params());
     let bar = Bar::new(!global.quiet && args.format == Format::Text);
-    let datasets = read_datasets(args, &config, model, &hyper, &bar)?;
+    let selection = args.rules.selection(&config)?;
+    let project = project_dir(&config, &cwd);
+    let rules = selection.clone().map(|s| (s, project.as_path()));
+    let datasets = read_datasets(args, &config, model, &hyper, rules, &bar)?;
     let input = PlanInput {
         model,
         region,
@@ -189,7 +196,11 @@ pub fn run(args: &PlanArgs, global: &GlobalArgs) -> Result<Outcome> {
         max_steps: args.max_steps.or(config.plan.max_steps),
     };
 
-    let plan = plan::estimate(&input);
+    let mut plan = plan::estimate(&input);
+    if let Some(selection) = selection {
+        // The `H` findings follow the rule configuration too.
+        plan.findings = plan.findings.rejudged(selection, None);
+    }
     let gate_results = gates.evaluate(&plan);
     let readiness = Readiness::of(&plan, &gate_results, &datasets.summaries);
     let mut out = anstream::stdout().lock();
@@ -229,6 +240,7 @@ fn read_datasets(
     config: &Config,
     model: &'static ModelProfile,
     hyper: &HyperParams,
+    rules: Option<(Arc<RuleSelection>, &Path)>,
     bar: &Bar,
 ) -> Result<Datasets> {
     if !args.clip_seconds.is_empty() {
@@ -278,6 +290,7 @@ fn read_datasets(
         task: config.dataset.mode.or(hyper.task_type),
         trigger: config.dataset.trigger.clone(),
         hyper: &resolved,
+        rules,
         progress: bar,
     };
     dataset::read(&training, &validation, &options).context("cannot read the dataset")

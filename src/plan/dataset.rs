@@ -2,6 +2,7 @@
 //! size of the validation set, read by the [`check`](crate::check) pipeline.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -11,7 +12,8 @@ use crate::dataset::{Mode, ModeChoice, Role};
 use crate::hyper::ResolvedHyperParams;
 use crate::models::{ModelProfile, TaskType};
 use crate::progress::Progress;
-use crate::rules::{Finding, Severity};
+use crate::rules::selection::relative_label;
+use crate::rules::{Finding, RuleSelection, Severity};
 
 /// How to read the datasets.
 pub struct DatasetOptions<'a> {
@@ -21,6 +23,9 @@ pub struct DatasetOptions<'a> {
     pub trigger: Option<String>,
     /// The job's hyper-parameters (`max_pixels` and the split rules depend on them).
     pub hyper: &'a ResolvedHyperParams,
+    /// The rule configuration, and the folder dataset paths are named relative to (per-path
+    /// ignores and the baseline match those names); `None`: every rule as the platform judges.
+    pub rules: Option<(Arc<RuleSelection>, &'a Path)>,
     pub progress: &'a dyn Progress,
 }
 
@@ -55,7 +60,7 @@ pub fn read(
     validation: &[&Path],
     options: &DatasetOptions,
 ) -> Result<Datasets, CheckError> {
-    let check_options = |role: Role| CheckOptions {
+    let check_options = |path: &Path, role: Role| CheckOptions {
         mode: match (options.task, role) {
             (Some(task), role) => Some(ModeChoice::Exact(Mode { task, role })),
             (None, Role::Validation) => Some(ModeChoice::Validation),
@@ -63,6 +68,14 @@ pub fn read(
         },
         trigger: options.trigger.clone(),
         validation_given: !validation.is_empty(),
+        rules: options
+            .rules
+            .as_ref()
+            .map(|(selection, _)| selection.clone()),
+        dataset_label: options
+            .rules
+            .as_ref()
+            .map(|(_, project)| relative_label(path, project)),
         progress: options.progress,
         ..CheckOptions::for_job(options.model, options.hyper)
     };
@@ -74,7 +87,7 @@ pub fn read(
     };
     let prefix_names = training.len() > 1;
     for path in training {
-        let report = check::run(path, &check_options(Role::Training))?;
+        let report = check::run(path, &check_options(path, Role::Training))?;
         let prefix = match path.file_name() {
             Some(name) if prefix_names => format!("{}/", name.to_string_lossy()),
             _ => String::new(),
@@ -90,7 +103,7 @@ pub fn read(
             .push(summary(path, Role::Training, &report));
     }
     for path in validation {
-        let report = check::run(path, &check_options(Role::Validation))?;
+        let report = check::run(path, &check_options(path, Role::Validation))?;
         *datasets.validation_count.get_or_insert(0) += report.summary.samples;
         datasets
             .summaries

@@ -27,6 +27,7 @@
 //!                  (money | null: the lower bound), lower_bound_only (bool: durations unknown)}
 //! table           [{target_steps, n_epochs, total_steps, tokens, fee (money | null)}]
 //! findings        [{rule, name, severity, file, line, column, message, hint}]  (as in `check`)
+//! suppressed      [{rule, count, reason, …}]  (hidden by the rule configuration, as in `check`)
 //! gates           [{gate: "max-cost" | "max-steps", limit, actual,
 //!                   status: "passed" | "exceeded" | "undetermined", reason?}]
 //! summary         {errors, warnings, infos (the plan's own findings), dataset_errors,
@@ -40,7 +41,7 @@ use super::{Checkpoints, EvaluationPoint, Money, RECOMMENDED_STEPS, SampleCounts
 use super::{ClipBilling, GateResult, Plan, PriceSource, StepTarget, Steps};
 use crate::hyper::{HyperParams, ResolvedHyperParams};
 use crate::models::{PRICES_AS_OF, Region};
-use crate::report::json::{JsonFinding, Tool};
+use crate::report::json::{JsonFinding, Suppressed, Tool};
 use crate::rules::Severity;
 
 /// Version of the document below; see the module documentation.
@@ -62,6 +63,7 @@ pub struct PlanDocument<'a> {
     fee: Fee,
     table: &'a [StepTarget],
     findings: Vec<JsonFinding<'a>>,
+    suppressed: Vec<Suppressed<'a>>,
     gates: &'a [GateResult],
     summary: Summary,
 }
@@ -183,6 +185,7 @@ impl<'a> PlanDocument<'a> {
             },
             table: &plan.table,
             findings: findings.iter().map(JsonFinding::from).collect(),
+            suppressed: crate::report::json::suppressed(findings),
             gates,
             summary: Summary {
                 errors: findings.count(Severity::Error),

@@ -102,7 +102,7 @@ impl<'a> From<&'a Finding> for JsonFinding<'a> {
 /// count), or hidden by the rule configuration (one entry per finding, with where it was and
 /// why).
 #[derive(Serialize)]
-struct Suppressed<'a> {
+pub struct Suppressed<'a> {
     rule: &'static str,
     count: usize,
     reason: String,
@@ -116,7 +116,9 @@ struct Suppressed<'a> {
     message: Option<&'a str>,
 }
 
-fn suppressed(findings: &Findings) -> Vec<Suppressed<'_>> {
+/// The `suppressed` list of a JSON document: findings cut at the per-rule limit, then those the
+/// rule configuration hid.
+pub fn suppressed(findings: &Findings) -> Vec<Suppressed<'_>> {
     let cut = findings.suppressed().map(|(r, count)| Suppressed {
         rule: r.code,
         count,

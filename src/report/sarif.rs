@@ -41,10 +41,21 @@ pub fn write_reports(out: &mut dyn Write, reports: &[(&CheckReport, &Path)]) -> 
             })
         })
         .collect();
-    let results: Vec<Value> = reports
+    let kept = reports
         .iter()
-        .flat_map(|(report, input)| report.findings.iter().map(move |f| (f, *input)))
-        .map(|(f, input)| {
+        .flat_map(|(report, input)| report.findings.iter().map(move |f| (f, *input, None)));
+    // Findings the rule configuration hid are results too, marked suppressed with the reason:
+    // code-scanning services show them as dismissed rather than losing them.
+    let hidden = reports.iter().flat_map(|(report, input)| {
+        report
+            .findings
+            .hidden()
+            .iter()
+            .map(move |s| (&s.finding, *input, Some(s.reason.as_str())))
+    });
+    let results: Vec<Value> = kept
+        .chain(hidden)
+        .map(|(f, input, suppressed)| {
             let uri = super::ci_path(input, f);
             let mut region = serde_json::Map::new();
             if let Some(line) = f.location.line {
@@ -57,13 +68,17 @@ pub fn write_reports(out: &mut dyn Write, reports: &[(&CheckReport, &Path)]) -> 
             if !region.is_empty() {
                 physical["region"] = Value::Object(region);
             }
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule.code,
                 "ruleIndex": all.iter().position(|r| r.code == f.rule.code),
                 "level": level(f.severity),
                 "message": {"text": format!("{} (hint: {})", f.message, f.effective_hint())},
                 "locations": [{"physicalLocation": physical}],
-            })
+            });
+            if let Some(reason) = suppressed {
+                result["suppressions"] = json!([{"kind": "external", "justification": reason}]);
+            }
+            result
         })
         .collect();
     let log = json!({

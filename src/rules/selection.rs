@@ -452,6 +452,49 @@ mod tests {
         ));
     }
 
+    /// Every registered rule, of every family, can be ignored, selected alone, re-graded and
+    /// scoped to a path (the fixture tests of tests/check_rules.rs show it on real findings).
+    #[test]
+    fn every_rule_is_configurable() {
+        let flag = Origin::Flag("--test");
+        for rule in crate::rules::all() {
+            let code = rule.code;
+            let f = finding(code, Some("sets/a/x.mp4"));
+            let mut ignore = RuleSelection::default();
+            ignore.add_ignore(sel(&[code]), flag.clone());
+            assert!(matches!(ignore.judge(&f, None), Verdict::Hide(r) if r.contains(code)));
+            let mut by_name = RuleSelection::default();
+            by_name.add_ignore(sel(&[rule.name]), flag.clone());
+            assert!(
+                matches!(by_name.judge(&f, None), Verdict::Hide(_)),
+                "{code}"
+            );
+            let mut select = RuleSelection::default();
+            select.set_select(sel(&[code]), flag.clone());
+            assert!(matches!(select.judge(&f, None), Verdict::Keep(_)), "{code}");
+            let other = crate::rules::all()
+                .into_iter()
+                .find(|r| r.code != code)
+                .unwrap();
+            let g = finding(other.code, None);
+            assert!(matches!(select.judge(&g, None), Verdict::Hide(_)), "{code}");
+            for level in [Severity::Error, Severity::Warning, Severity::Info] {
+                let mut regrade = RuleSelection::default();
+                regrade.set_severity(Selector::parse(code).unwrap(), level, flag.clone());
+                assert_eq!(regrade.judge(&f, None), Verdict::Keep(level), "{code}");
+            }
+            let mut scoped = RuleSelection::default();
+            let pattern = PathPattern::parse("sets/a/**").unwrap();
+            scoped.add_path_ignore(&pattern, sel(&[code]), flag.clone());
+            assert!(matches!(scoped.judge(&f, None), Verdict::Hide(_)), "{code}");
+            let elsewhere = finding(code, Some("sets/b/x.mp4"));
+            assert!(
+                matches!(scoped.judge(&elsewhere, None), Verdict::Keep(_)),
+                "{code}"
+            );
+        }
+    }
+
     #[test]
     fn labels_are_slash_separated_and_relative() {
         let base = Path::new("/work/project");

@@ -78,6 +78,8 @@ pub fn plan_uploads(uploads: &Uploads) -> Result<Plan, PlanError> {
         task: uploads.hyper.task_type,
         trigger: None,
         hyper: &resolved,
+        // The platform's view: what was uploaded is judged by every rule.
+        rules: None,
         progress: uploads.progress,
     };
     let training_paths: Vec<&Path> = training.iter().map(PathBuf::as_path).collect();
