@@ -10,8 +10,8 @@ use assert_cmd::Command;
 use cli_api_support::common::{ROOT, copy_dir};
 use cli_api_support::{Cli, fast_clock};
 
-/// Runs the whole lifecycle with `wanft(args)` commands that carry no --region or --base-url;
-/// every one must exit 0. Returns what they printed on stderr.
+/// Runs the whole lifecycle (and `doctor`, and `run` up to the upload) with `wanft(args)`
+/// commands that carry no --region or --base-url; every one must exit 0. Returns what they printed on stderr.
 fn every_api_command(cli: &Cli, wanft: impl Fn(&[&str]) -> Command) -> String {
     let mut log = String::new();
     let mut run = |args: &[&str]| -> String {
@@ -19,6 +19,16 @@ fn every_api_command(cli: &Cli, wanft: impl Fn(&[&str]) -> Command) -> String {
         log.push_str(&stderr);
         stdout.trim().to_owned()
     };
+    let checkup = run(&["doctor"]);
+    assert!(checkup.contains("the API key works in"), "{checkup}");
+    let examples = Path::new(ROOT).join("examples");
+    let ran = run(&[
+        "run",
+        examples.join("i2v-train").to_str().unwrap(),
+        "--until",
+        "upload",
+    ]);
+    assert!(ran.contains("after upload (--until)"), "{ran}");
     let train = cli.example_zip("i2v-train");
     let file = run(&["upload", train.to_str().unwrap()]);
     run(&["files", "list"]);
