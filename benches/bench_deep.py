@@ -10,8 +10,9 @@ frames; generated once and cached), times side by side:
   - a shell loop running `ffprobe -count_frames` on every clip: one decode each, which only
     counts the frames.
 
-Target: no slower than the loop, wanft's peak memory under 300 MB (the harness reports the
-largest resident set of any single process of the run: wanft or one of its ffmpegs).
+Target: no slower than the loop, peak memory under 300 MB: the harness reports the largest
+resident set of any single process (wanft or one of its ffmpegs) and the peak of the whole
+process tree's resident sets added up (wanft with the ffmpegs it runs at once).
 
 Usage: python3 benches/bench_deep.py [--clips 500] [--repeat 3] [--data DIR]
 Needs: cargo (builds the release binary), ffmpeg and ffprobe. The set takes ~930 MB: point
@@ -49,13 +50,16 @@ def main():
     total = sum(os.path.getsize(os.path.join(data, f)) for f in clips)
 
     bench = Bench(f"check --deep: {len(clips)} clips ({total / 1e6:.0f} MB) + {len(frames)} "
-                  "first frames, every file decoded", repeat=args.repeat)
+                  "first frames, every file decoded", repeat=args.repeat, tree_total=True)
     bench.add("wanft check --deep", [wanft, "check", data, "--deep", "--format", "json"])
     loop = ('for f in *.mp4; do ffprobe -v error -count_frames -select_streams v:0 '
             '-show_entries stream=nb_read_frames "$f" >/dev/null; done')
     bench.add("ffprobe -count_frames loop", ["sh", "-c", f"cd '{data}' && {loop}"])
+    before = os.getloadavg()
     bench.run()
-    print(f"machine: {machine()}; page cache warm (warm-up round first)")
+    after = os.getloadavg()
+    print(f"machine: {machine()}; page cache warm (warm-up round first); load average "
+          f"{before[0]:.1f} before, {after[0]:.1f} after (15-min {after[2]:.1f})")
     bench.report(subject="wanft check --deep")
 
 

@@ -25,12 +25,15 @@ import time
 
 
 class Bench:
-    def __init__(self, title, repeat=5, warmup=1):
+    def __init__(self, title, repeat=5, warmup=1, tree_total=False):
         self.title = title
+        # Also report the peak of the whole process tree's resident sets added up (a tool
+        # that runs several workers at once), besides the largest single process.
+        self.tree_total = tree_total
         self.repeat = repeat
         self.warmup = warmup
         self.commands = []  # (name, argv, env, setup)
-        self.samples = {}   # name -> [(seconds, max_rss_kib)]
+        self.samples = {}   # name -> [(seconds, max_rss_kib, max_tree_total_kib)]
 
     def add(self, name, argv, env=None, setup=None):
         """Registers a command; `setup` (a callable) runs before every timed run, untimed."""
@@ -44,30 +47,35 @@ class Bench:
         with tempfile.TemporaryFile() as err_file:
             start = time.perf_counter()
             proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=err_file, env=full_env)
-            peak = 0
+            peak = total = 0
             while proc.poll() is None:
-                peak = max(peak, _tree_hwm_kib(proc.pid))
+                hwm, rss = _tree_memory_kib(proc.pid)
+                peak, total = max(peak, hwm), max(total, rss)
                 time.sleep(0.01)
             elapsed = time.perf_counter() - start
             err_file.seek(0)
             err = err_file.read().decode(errors="replace")
-        return elapsed, peak, proc.returncode, err
+        return elapsed, (peak, total), proc.returncode, err
 
     def run(self, ok_codes=(0, 1)):
         for round_no in range(self.warmup + self.repeat):
             for name, argv, env, setup in self.commands:
-                secs, rss, code, err = self._once(argv, env, setup)
+                secs, (rss, total), code, err = self._once(argv, env, setup)
                 if code not in ok_codes:
                     sys.exit(f"{name} failed with exit {code}:\n{err[-2000:]}")
                 if round_no >= self.warmup:
-                    self.samples[name].append((secs, rss))
-                print(f"  {name:<28} {secs:8.3f} s  {rss / 1024:8.1f} MiB", file=sys.stderr)
+                    self.samples[name].append((secs, rss, total))
+                tree = f"  (tree {total / 1024:.1f} MiB)" if self.tree_total else ""
+                print(f"  {name:<28} {secs:8.3f} s  {rss / 1024:8.1f} MiB{tree}", file=sys.stderr)
 
     def median(self, name):
-        return statistics.median(s for s, _ in self.samples[name])
+        return statistics.median(s[0] for s in self.samples[name])
 
     def peak_mib(self, name):
-        return max(r for _, r in self.samples[name]) / 1024
+        return max(s[1] for s in self.samples[name]) / 1024
+
+    def tree_peak_mib(self, name):
+        return max(s[2] for s in self.samples[name]) / 1024
 
     def report(self, baseline=None, subject=None):
         """Prints a Markdown table; ratios are `command time / subject time` when a subject is
@@ -75,20 +83,23 @@ class Bench:
         print(f"\n### {self.title}\n")
         print(f"{self.repeat} runs each after {self.warmup} warm-up, interleaved; median wall time.\n")
         ref = subject or baseline
-        print("| command | median | min | max | peak RSS | " + (f"× {ref} |" if ref else "|"))
-        print("|---|---:|---:|---:|---:|" + ("---:|" if ref else ""))
+        tree_head, tree_rule = ("peak RSS, whole tree | ", "---:|") if self.tree_total else ("", "")
+        print(f"| command | median | min | max | peak RSS | {tree_head}" + (f"× {ref} |" if ref else "|"))
+        print(f"|---|---:|---:|---:|---:|{tree_rule}" + ("---:|" if ref else ""))
         for name, *_ in self.commands:
-            times = [s for s, _ in self.samples[name]]
+            times = [s[0] for s in self.samples[name]]
             row = f"| {name} | {self.median(name):.3f} s | {min(times):.3f} s | {max(times):.3f} s | {self.peak_mib(name):.1f} MiB |"
+            if self.tree_total:
+                row += f" {self.tree_peak_mib(name):.1f} MiB |"
             if ref:
                 row += f" {self.median(name) / self.median(ref):.2f} |"
             print(row)
         print()
 
 
-def _tree_hwm_kib(pid):
-    """Largest VmHWM (KiB) among `pid` and its descendants; 0 for processes already gone."""
-    peak, stack = 0, [pid]
+def _tree_memory_kib(pid):
+    """(largest VmHWM, sum of VmRSS) in KiB over `pid` and its descendants alive now."""
+    peak, total, stack = 0, 0, [pid]
     while stack:
         p = stack.pop()
         try:
@@ -96,13 +107,14 @@ def _tree_hwm_kib(pid):
                 for line in f:
                     if line.startswith("VmHWM:"):
                         peak = max(peak, int(line.split()[1]))
-                        break
+                    elif line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
             for task in os.listdir(f"/proc/{p}/task"):
                 with open(f"/proc/{p}/task/{task}/children") as f:
                     stack.extend(int(c) for c in f.read().split())
         except (OSError, ValueError):
             continue
-    return peak
+    return peak, total
 
 
 def require(*tools):

@@ -190,6 +190,22 @@ fn the_bundled_example_runs_end_to_end_and_a_second_run_adds_nothing() {
     );
     let previews = state["previews"]["files"].as_array().unwrap();
     assert!(previews.len() >= 3, "{previews:?}");
+    // …and the checkpoint gallery beside them: each validation prompt × each checkpoint, with
+    // the command that exports it (opened in Chromium by tests/visual_pages.rs).
+    let page = root.join(state["previews"]["page"].as_str().unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    let (rows, columns) = (
+        html.matches("<tr class=\"prompt-row\"").count(),
+        html.matches("class=\"checkpoint\"").count(),
+    );
+    assert_eq!(rows, 3, "one row per validation line");
+    assert_eq!(html.matches("<video ").count(), rows * columns);
+    assert_eq!(previews.len(), rows * columns);
+    assert!(
+        html.contains(&format!("wanft checkpoints export {job_id} checkpoint-")),
+        "{html}"
+    );
+    assert!(stdout.contains("side by side in"), "{stdout}");
 
     // The summary: job, billed tokens and fee from usage, the places, the clean-up commands.
     assert!(stdout.contains(job_id), "{stdout}");

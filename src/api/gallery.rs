@@ -44,6 +44,20 @@ pub struct Gallery {
     pub reused: usize,
     /// Previews that could not be fetched (an expired link, say): what and why.
     pub missing: Vec<String>,
+    /// The preview videos in the folder, by checkpoint then prompt.
+    pub videos: Vec<PathBuf>,
+}
+
+/// The flags that make a printed `wanft` command reach the same API as `client`: the region,
+/// and the host when it is not the region's own (the emulator, say).
+pub fn command_flags(client: &Client) -> String {
+    let region = client.region();
+    let base = client.base_url();
+    if base.trim_end_matches('/') == region.base_url() {
+        format!("--region {region}")
+    } else {
+        format!("--region {region} --base-url {base}")
+    }
 }
 
 /// Downloads every previewed checkpoint's videos of `job_id` into `options.dir` and writes the
@@ -68,6 +82,7 @@ pub async fn write_gallery(
         downloaded: 0,
         reused: 0,
         missing: Vec::new(),
+        videos: Vec::new(),
     };
     let mut columns = Vec::new();
     let mut previews: Vec<Vec<Preview>> = Vec::new();
@@ -87,6 +102,7 @@ pub async fn write_gallery(
             videos: Vec::new(),
         })
         .collect();
+    let mut videos: Vec<(usize, usize, PathBuf)> = Vec::new();
     for (i, row) in rows.iter_mut().enumerate() {
         // The validation image, once (the same at every checkpoint).
         if let Some(url) = previews
@@ -101,7 +117,7 @@ pub async fn write_gallery(
                 row.image = Some(relative);
             }
         }
-        for (name, list) in previewed.iter().zip(&previews) {
+        for (c, (name, list)) in previewed.iter().zip(&previews).enumerate() {
             let url = list.get(i).and_then(|p| p.video_path.clone());
             let video = match url {
                 None => Err("no preview for this prompt".to_string()),
@@ -112,14 +128,17 @@ pub async fn write_gallery(
                         .map(|()| relative)
                 }
             };
-            if let Err(why) = &video {
-                outcome
+            match &video {
+                Ok(relative) => videos.push((c, i, dir.join(relative))),
+                Err(why) => outcome
                     .missing
-                    .push(format!("{name} prompt {}: {why}", i + 1));
+                    .push(format!("{name} prompt {}: {why}", i + 1)),
             }
             row.videos.push(video);
         }
     }
+    videos.sort_by_key(|(c, i, _)| (*c, *i));
+    outcome.videos = videos.into_iter().map(|(.., path)| path).collect();
     let page = GalleryPage {
         job_id: job_id.to_string(),
         region: client.region().to_string(),

@@ -12,7 +12,7 @@ use super::progress::Bar;
 use super::{GlobalArgs, Outcome};
 use wanft::api::checkpoints::{self, Checkpoint, ExportStatus};
 use wanft::api::download::download;
-use wanft::api::gallery::{GalleryOptions, write_gallery};
+use wanft::api::gallery::{GalleryOptions, command_flags, write_gallery};
 
 #[derive(Debug, clap::Args)]
 pub struct CheckpointsArgs {
@@ -263,7 +263,7 @@ fn gallery(
     let options = GalleryOptions {
         dir: &dir,
         stall_timeout,
-        command_flags: command_flags(session),
+        command_flags: command_flags(&session.client),
         progress: &bar,
     };
     let built = session.block_on(write_gallery(&session.client, job_id, &options))?;
@@ -295,17 +295,6 @@ fn gallery(
     } else {
         Outcome::Failed
     })
-}
-
-/// The flags that make a printed command reach the same API as this session.
-fn command_flags(session: &Session) -> String {
-    let region = session.region();
-    let base = session.client.base_url();
-    if base.trim_end_matches('/') == region.base_url() {
-        format!("--region {region}")
-    } else {
-        format!("--region {region} --base-url {base}")
-    }
 }
 
 /// A job id as a folder name.

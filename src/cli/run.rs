@@ -387,9 +387,16 @@ fn summary(report: &RunReport, reach: &Reach, cwd: &Path) -> Vec<String> {
         rows.push((
             "Previews",
             format!(
-                "{} ({} videos; their links expire after 24 h, these copies do not)",
+                "{} ({} videos; their links expire after 24 h, these copies do not){}",
                 shown(&previews.dir, cwd),
-                previews.files.len()
+                previews.files.len(),
+                previews
+                    .page
+                    .as_ref()
+                    .map_or_else(String::new, |page| format!(
+                        "; side by side in {}",
+                        shown(page, cwd)
+                    ))
             ),
         ));
     }

@@ -15,6 +15,7 @@ use crate::api::checkpoints::{self, ExportStatus};
 use crate::api::deployments::{self, AigcConfig, DeploymentStatus, NewDeployment};
 use crate::api::download::download;
 use crate::api::failure::failure_reason;
+use crate::api::gallery::{self, GalleryOptions};
 use crate::api::generation::{self, Endpoint, InferenceRules, Synthesis, TaskStatus};
 use crate::api::images::{LocalImage, LocalImages, prepare_local};
 use crate::api::jobs::{self, Job, JobStatus, LogCursor, NewJob};
@@ -572,34 +573,38 @@ impl Flow<'_> {
             );
             return Ok(None);
         }
+        // The checkpoint gallery: every preview downloaded (resumable) and a page of
+        // validation prompt × checkpoint with each one's step, expiry and export command.
         let dir = self.out_dir(&job_id).join("previews");
-        let mut files = Vec::new();
-        for checkpoint in checkpoints::previewed_checkpoints(self.client, &job_id).await? {
-            let list = checkpoints::previews(self.client, &job_id, &checkpoint).await?;
-            for (index, preview) in list.iter().enumerate() {
-                let Some(url) = preview.video_path.as_deref() else {
-                    continue;
-                };
-                let path = dir.join(&checkpoint).join(format!("{:02}.mp4", index + 1));
-                if !path.is_file() {
-                    download(
-                        self.client,
-                        url,
-                        &path,
-                        self.options.stall_timeout,
-                        self.reporter.progress(),
-                    )
-                    .await?;
-                }
-                files.push(path);
-            }
+        let options = GalleryOptions {
+            dir: &dir,
+            stall_timeout: self.options.stall_timeout,
+            command_flags: gallery::command_flags(self.client),
+            progress: self.reporter.progress(),
+        };
+        let built = gallery::write_gallery(self.client, &job_id, &options).await?;
+        for missing in &built.missing {
+            self.reporter
+                .note(&format!("preview not downloaded: {missing}"));
         }
         self.reporter.step(
             Step::Previews,
-            &format!("{} preview videos in {}", files.len(), dir.display()),
+            &format!(
+                "{} preview videos in {}; the gallery is {}",
+                built.videos.len(),
+                dir.display(),
+                built.page.display()
+            ),
         );
-        self.state.previews = Some(Previews { dir, files });
-        self.save()?;
+        // With a preview missing, the next run tries again (what is there is kept).
+        if built.missing.is_empty() {
+            self.state.previews = Some(Previews {
+                dir,
+                files: built.videos,
+                page: Some(built.page),
+            });
+            self.save()?;
+        }
         Ok(None)
     }
 

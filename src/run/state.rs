@@ -61,6 +61,9 @@ pub struct JobStep {
 pub struct Previews {
     pub dir: PathBuf,
     pub files: Vec<PathBuf>,
+    /// The checkpoint gallery page (validation prompt × checkpoint) in `dir`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<PathBuf>,
 }
 
 /// The checkpoint chosen, and its export when it needs one.
