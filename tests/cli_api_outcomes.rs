@@ -165,14 +165,7 @@ fn every_async_start_says_how_to_follow_it() {
     let (_, stderr) = cli.run(
         cli.wanft(
             region,
-            &[
-                "generate",
-                "--yes",
-                "--model",
-                &model,
-                "--image",
-                image,
-            ],
+            &["generate", "--yes", "--model", &model, "--image", image],
         ),
         0,
     );
