@@ -146,6 +146,60 @@ fn explain_prints_what_why_and_fix() {
         .code(0)
         .stdout(predicate::str::contains("P002"));
     wanft().args(["explain", "Z999"]).assert().code(2);
+    // A decode-level rule names the wanft.toml keys that set its thresholds.
+    wanft()
+        .args(["explain", "D003"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("[deep]"))
+        .stdout(predicate::str::contains("cut_difference = 25.0"))
+        .stdout(predicate::str::contains("cut_ratio = 4.0"));
+}
+
+#[test]
+fn deep_thresholds_come_from_wanft_toml() {
+    // Three moving clips: no D004 at the default static_motion; every one is "static" once
+    // wanft.toml asks for more motion than any clip has.
+    let fx = Fixture::i2v();
+    let lines = fx.lines();
+    fx.set_lines(&lines[..3]);
+    let config = fx.root.parent().unwrap().join("wanft.toml");
+    let check = |deep: &str| {
+        std::fs::write(
+            &config,
+            format!("[dataset]\ntraining = \"dataset\"\n{deep}"),
+        )
+        .unwrap();
+        let out = wanft()
+            .current_dir(fx.root.parent().unwrap())
+            .args(["check", "--deep", "--format", "json"])
+            .output()
+            .unwrap();
+        let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "D004")
+            .count()
+    };
+    assert_eq!(check(""), 0);
+    assert_eq!(check("[deep]\nstatic_motion = 250.0\n"), 3);
+    // A bad value is an error naming it, not a silent default.
+    std::fs::write(&config, "[deep]\nblack_share = 2.0\n").unwrap();
+    wanft()
+        .current_dir(fx.root.parent().unwrap())
+        .args(["check", "--deep"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a share"));
+    // Without ffmpeg, --deep is a clear error, not a silent header-only check.
+    wanft()
+        .args(["check", "examples/i2v-train", "--deep"])
+        .env("WANFT_FFMPEG", "/nonexistent/ffmpeg")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("ffmpeg, which is not installed"));
 }
 
 #[test]

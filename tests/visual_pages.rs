@@ -246,6 +246,25 @@ fn the_report_opens_offline_and_shows_every_sample() {
         dom.contains("Fee") && dom.contains('¥'),
         "the plan's fee is on top"
     );
+    // Per sample: billed seconds, and what max_pixels does to the clips (all above it).
+    assert_eq!(dom.matches(" s per epoch</span>").count(), 4);
+    assert_eq!(
+        dom.matches("max_pixels 36864 scales it to about ").count(),
+        4
+    );
+    assert!(dom.contains("about 221×166 (aspect kept: assumed, undocumented)"));
+    // Ordered by the number of findings, from the address: counts never rise down the page.
+    let sorted = browser.load(&format!("{}#sort=findings", file_url(&out)));
+    let counts: Vec<u32> = attribute_values(&sorted.dom, "data-findings");
+    let lines: Vec<u32> = attribute_values(&sorted.dom, "data-line");
+    assert_eq!(counts.len(), 4);
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    let mut by_hand: Vec<(u32, u32)> = attribute_values(dom, "data-line")
+        .into_iter()
+        .zip(attribute_values(dom, "data-findings"))
+        .collect();
+    by_hand.sort_by_key(|&(line, n)| (std::cmp::Reverse(n), line));
+    assert_eq!(lines, by_hand.iter().map(|p| p.0).collect::<Vec<_>>());
     browser.screenshot(&file_url(&out), &screenshot_path("report.png"));
 }
 
@@ -358,6 +377,17 @@ fn the_gallery_downloads_once_and_opens_offline() {
     assert!(dom.contains("expires 20"), "each checkpoint's expiry");
     assert!(dom.contains("alt=\"Validation image 1\""));
     browser.screenshot(&file_url(&page), &screenshot_path("gallery.png"));
+}
+
+/// The numeric values of `name="…"` attributes, in document order.
+fn attribute_values(dom: &str, name: &str) -> Vec<u32> {
+    let pattern = format!(" {name}=\"");
+    dom.match_indices(&pattern)
+        .map(|(at, _)| {
+            let rest = &dom[at + pattern.len()..];
+            rest[..rest.find('"').unwrap()].parse().unwrap()
+        })
+        .collect()
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

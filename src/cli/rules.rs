@@ -68,6 +68,13 @@ pub fn run_explain(args: &ExplainArgs) -> Result<Outcome> {
     println!("What it checks\n  {}\n", r.summary);
     println!("Why it matters\n  {}\n", r.why);
     println!("How to fix it\n  {}", r.fix);
+    let thresholds = wanft::deep::Settings::default().lines_of(r.code);
+    if !thresholds.is_empty() {
+        println!("\nThresholds (`[deep]` in wanft.toml; the defaults)");
+        for line in thresholds {
+            println!("  {line}");
+        }
+    }
     Ok(Outcome::Clean)
 }
 

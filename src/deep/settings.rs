@@ -82,6 +82,37 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// The `[deep]` keys that set rule `code`'s thresholds (none for other rules).
+    pub fn keys_of(code: &str) -> &'static [&'static str] {
+        match code {
+            "D001" | "D002" => &["frame_similarity", "frame_colour_difference"],
+            "D003" => &["cut_difference", "cut_ratio"],
+            "D004" => &["static_motion"],
+            "D005" => &["black_luma", "black_share"],
+            "D006" => &["bar_luma", "bar_min_share"],
+            "D007" => &["overlay_range", "overlay_min_share", "overlay_max_share"],
+            "D008" => &["duplicate_bits", "duplicate_share"],
+            "D009" | "D010" => &["duplicate_bits"],
+            _ => &[],
+        }
+    }
+
+    /// Rule `code`'s thresholds as `key = value` lines of wanft.toml, with these settings'
+    /// values.
+    pub fn lines_of(&self, code: &str) -> Vec<String> {
+        let all = toml::to_string(self).unwrap_or_default();
+        Self::keys_of(code)
+            .iter()
+            .filter_map(|key| {
+                all.lines()
+                    .find(|line| line.split_once(" = ").is_some_and(|(k, _)| k == *key))
+                    .map(str::to_string)
+            })
+            .collect()
+    }
+}
+
 fn bounded<'de, D: Deserializer<'de>>(
     d: D,
     low: f64,
@@ -123,5 +154,22 @@ mod tests {
         let bad = toml::from_str::<Settings>("frame_similarity = 1.5").unwrap_err();
         assert!(bad.to_string().contains("not a share"), "{bad}");
         assert!(toml::from_str::<Settings>("cut_treshold = 3.0").is_err());
+    }
+
+    #[test]
+    fn every_key_belongs_to_a_rule_and_shows_its_value() {
+        let defaults = Settings::default();
+        let all = toml::to_string(&defaults).unwrap();
+        let codes: Vec<String> = (1..=10).map(|n| format!("D{n:03}")).collect();
+        for line in all.lines() {
+            assert!(
+                codes
+                    .iter()
+                    .any(|c| defaults.lines_of(c).contains(&line.to_string())),
+                "`{line}` belongs to no rule"
+            );
+        }
+        assert_eq!(defaults.lines_of("D004"), ["static_motion = 2.0"]);
+        assert!(defaults.lines_of("M001").is_empty());
     }
 }

@@ -90,6 +90,14 @@ pub fn markdown() -> String {
             "\n### {}\n\n`{}`, {}. {}\n\n**Why:** {}\n\n**Fix:** {}\n",
             r.code, r.name, r.severity, r.summary, r.why, r.fix
         ));
+        let thresholds = crate::deep::Settings::default().lines_of(r.code);
+        if !thresholds.is_empty() {
+            let shown: Vec<String> = thresholds.iter().map(|l| format!("`{l}`")).collect();
+            out.push_str(&format!(
+                "\n**Thresholds** (`[deep]` in wanft.toml, defaults): {}\n",
+                shown.join(", ")
+            ));
+        }
     }
     out
 }

@@ -497,10 +497,16 @@ fn facts(
             v.display_width, v.display_height
         ));
         let (tw, th) = trained_size(v, section.max_pixels);
-        items.push(format!(
-            "max_pixels {} leaves {tw}×{th}",
-            section.max_pixels
-        ));
+        // Spec §2.6: clips above max_pixels are scaled down; that the aspect is kept is
+        // undocumented, so the size is marked as an estimate.
+        items.push(if (tw, th) == (v.coded_width, v.coded_height) {
+            format!("max_pixels {} leaves it as is", section.max_pixels)
+        } else {
+            format!(
+                "max_pixels {} scales it to about {tw}×{th} (aspect kept: assumed, undocumented)",
+                section.max_pixels
+            )
+        });
     }
     if let (Some(video), Some(plan)) = (video, plan) {
         let billed = plan
