@@ -123,6 +123,19 @@ fn every_async_start_says_how_to_follow_it() {
         .as_str()
         .unwrap()
         .to_owned();
+    // Without a terminal and without --yes, nothing is deployed; what it bills is stated.
+    let (_, stderr) = cli.run(
+        cli.wanft(region, &["deploy", "create", &model, "--use-input-prompt"]),
+        1,
+    );
+    assert!(
+        stderr.contains("deploying a Wan LoRA model is free")
+            && stderr.contains("billed per second of video")
+            && stderr.contains("no terminal")
+            && stderr.contains("--yes"),
+        "{stderr}"
+    );
+    assert_eq!(cli.deployment_count(), 0);
     let (_, stderr) = cli.run(
         cli.wanft(
             region,
@@ -139,17 +152,20 @@ fn every_async_start_says_how_to_follow_it() {
         0,
     );
     let image = Path::new(ROOT).join("examples/i2v-val/val01.jpg");
+    let image = image.to_str().unwrap();
+    let (stdout, stderr) = cli.run(
+        cli.wanft(region, &["generate", "--model", &model, "--image", image]),
+        1,
+    );
+    assert!(
+        stderr.contains("per second of generated video") && stderr.contains("no terminal"),
+        "nothing generated without consent: {stderr}"
+    );
+    assert!(!stdout.contains("task"), "{stdout}");
     let (_, stderr) = cli.run(
         cli.wanft(
             region,
-            &[
-                "generate",
-                "--yes",
-                "--model",
-                &model,
-                "--image",
-                image.to_str().unwrap(),
-            ],
+            &["generate", "--yes", "--model", &model, "--image", image],
         ),
         0,
     );

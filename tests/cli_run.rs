@@ -281,17 +281,21 @@ fn under_faults_a_run_still_makes_one_of_each() {
     let root = project(&cli);
     cli.faults(json!({
         "unavailable_next": 3,
-        "lose_next_create": 1,
+        // The job's answer, then the deployment's.
+        "lose_next_create": 2,
         "cut_next_uploads": 1,
     }));
     let (code, stdout, stderr) = finish(run_command(&cli, &root, &["--yes"]));
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(counts(&cli), (2, 1, 1));
     assert!(stderr.contains("503"), "the burst was met: {stderr}");
-    assert!(
-        stderr.contains("not sent again"),
-        "the lost create: {stderr}"
-    );
+    for create in ["fine-tunes", "deployments"] {
+        assert!(
+            stderr.contains(&format!("POST /api/v1/{create} had been carried out"))
+                && stderr.contains("not sent again"),
+            "the lost create of {create}: {stderr}"
+        );
+    }
     assert!(
         stderr.contains("retry"),
         "the cut upload was retried: {stderr}"

@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_decimal::Decimal;
 use serde_json::json;
 
-use super::api_args::{ApiArgs, Format, Reach, parse_duration, thousands};
+use super::api_args::{ApiArgs, Format, Reach, parse_duration, shell_word, thousands};
 use super::consent;
 use super::plan::HyperArgs;
 use super::progress::Bar;
@@ -115,7 +115,12 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Result<Outcome> {
     if args.api.format == Format::Json {
         print_json(&report, region)?;
     } else {
-        let text = summary(&report, &reach, &cwd);
+        let given: Vec<String> = std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let again = reach.command(&resume_args(&given).join(" "));
+        let text = summary(&report, &reach, &again, &cwd);
         let mut out = anstream::stdout().lock();
         for line in text {
             writeln!(out, "{line}")?;
@@ -349,7 +354,36 @@ fn shown(path: &Path, cwd: &Path) -> String {
 }
 
 /// The final summary on stdout.
-fn summary(report: &RunReport, reach: &Reach, cwd: &Path) -> Vec<String> {
+/// `run` and the arguments of this run that a later run needs to go on with it: all but
+/// `--until`, `--dry-run`, `--new-run` (it would start yet another job) and the flags saying
+/// where the API is (the [`Reach`] adds those that were given as flags).
+fn resume_args(given: &[String]) -> Vec<String> {
+    const WITH_VALUE: [&str; 4] = ["--until", "--region", "--base-url", "--config"];
+    let mut kept = vec!["run".to_owned()];
+    let mut subcommand = false;
+    let mut args = given.iter();
+    while let Some(arg) = args.next() {
+        if arg == "--" {
+            kept.extend(std::iter::once(arg).chain(args).map(|a| shell_word(a)));
+            break;
+        }
+        if !subcommand && arg == "run" {
+            subcommand = true;
+        } else if WITH_VALUE.contains(&arg.as_str()) {
+            args.next();
+        } else if !(WITH_VALUE.iter().any(|f| {
+            arg.strip_prefix(f)
+                .is_some_and(|rest| rest.starts_with('='))
+        }) || arg == "--dry-run"
+            || arg == "--new-run")
+        {
+            kept.push(shell_word(arg));
+        }
+    }
+    kept
+}
+
+fn summary(report: &RunReport, reach: &Reach, again: &str, cwd: &Path) -> Vec<String> {
     let mut rows: Vec<(&str, String)> = Vec::new();
     if !report.requests.is_empty() {
         rows.push(("Dry run", "nothing was sent; the requests:".into()));
@@ -434,7 +468,7 @@ fn summary(report: &RunReport, reach: &Reach, cwd: &Path) -> Vec<String> {
         rows.push(("State", shown(&report.state_path, cwd)));
     }
     if let Some(stop) = &report.stop {
-        rows.push(stop_row(stop, reach));
+        rows.push(stop_row(stop, again));
     } else if report.state.is_some() {
         rows.push(("Done", "every step of the run".into()));
     }
@@ -486,14 +520,12 @@ fn cleanup(state: &RunState, reach: &Reach) -> Vec<String> {
     commands
 }
 
-fn stop_row(stop: &Stop, reach: &Reach) -> (&'static str, String) {
+/// The row saying why the run stopped; `again` is the command that goes on.
+fn stop_row(stop: &Stop, again: &str) -> (&'static str, String) {
     match stop {
         Stop::Until(step) => (
             "Stopped",
-            format!(
-                "after {step} (--until); `{}` goes on from there",
-                reach.command("run")
-            ),
+            format!("after {step} (--until); `{again}` goes on from there"),
         ),
         Stop::NotReady(r) => (
             "Not ready",
@@ -519,11 +551,8 @@ fn stop_row(stop: &Stop, reach: &Reach) -> (&'static str, String) {
             }
             for rule in &reason.rules {
                 text.push_str(&format!(
-                    "\n{} {}: `wanft explain {}`; fix the dataset, then `{}`",
-                    rule.code,
-                    rule.name,
-                    rule.code,
-                    reach.command("run")
+                    "\n{} {}: `wanft explain {}`; fix the dataset, then `{again}`",
+                    rule.code, rule.name, rule.code
                 ));
             }
             ("Failed", text)
@@ -596,4 +625,27 @@ fn print_json(report: &RunReport, region: wanft::models::Region) -> Result<()> {
     serde_json::to_writer_pretty(&mut out, &document)?;
     writeln!(out)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(line: &str) -> Vec<String> {
+        line.split(' ').map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn the_command_that_goes_on_keeps_what_shapes_the_run() {
+        let given = words(
+            "-v --region cn-beijing run my-set --validation val --n-epochs 5 --until upload \
+             --base-url=http://h --dry-run --new-run --yes",
+        );
+        assert_eq!(
+            resume_args(&given).join(" "),
+            "run -v my-set --validation val --n-epochs 5 --yes"
+        );
+        let given = vec!["run".into(), "--".into(), "my set".into()];
+        assert_eq!(resume_args(&given).join(" "), "run -- 'my set'");
+    }
 }
