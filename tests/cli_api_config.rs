@@ -10,8 +10,10 @@ use assert_cmd::Command;
 use cli_api_support::common::{ROOT, copy_dir};
 use cli_api_support::{Cli, fast_clock};
 
-/// Runs the whole lifecycle (and `doctor`, and `run` up to the upload) with `wanft(args)`
-/// commands that carry no --region or --base-url; every one must exit 0. Returns what they printed on stderr.
+/// Runs the whole lifecycle (and `doctor`, `run` up to the upload, the gallery) with
+/// `wanft(args)` commands that carry no --region or --base-url; every one must exit 0. Returns
+/// what they printed on stderr. (`jobs cancel` goes through the same setup as every `jobs`
+/// command.)
 fn every_api_command(cli: &Cli, wanft: impl Fn(&[&str]) -> Command) -> String {
     let mut log = String::new();
     let mut run = |args: &[&str]| -> String {
@@ -49,6 +51,18 @@ fn every_api_command(cli: &Cli, wanft: impl Fn(&[&str]) -> Command) -> String {
     let listed = run(&["checkpoints", "list", &job, "--quiet"]);
     let first = listed.lines().next().unwrap().to_owned();
     run(&["checkpoints", "details", &job, &first]);
+    let gallery = cli.work.path().join("gallery");
+    run(&[
+        "checkpoints",
+        "gallery",
+        &job,
+        "--out",
+        gallery.to_str().unwrap(),
+    ]);
+    assert!(
+        gallery.join("index.html").is_file(),
+        "the gallery page is written"
+    );
     let model = run(&[
         "checkpoints",
         "export",
