@@ -6,7 +6,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{Fixture, codes, ffmpeg, write_zip};
+use common::{Fixture, codes, ffmpeg, hard_cut, write_zip};
 use serde_json::Value;
 use wanft::check::{self, CheckOptions};
 use wanft::dataset::ModeChoice;
@@ -1609,26 +1609,13 @@ fn keep_kf2v_lines(fx: &Fixture, n: usize) {
 fn d003_scene_cut() {
     let (fx, opts) = deep_fixture(4);
     // Two seconds of clip01, then two of clip04 (the same size): a hard cut at 2 s.
-    let (a, b, out) = (
-        fx.path("clip01.mp4"),
-        fx.path("clip04.mp4"),
-        fx.path("cut.mp4"),
+    hard_cut(
+        &fx.path("clip01.mp4"),
+        &fx.path("clip04.mp4"),
+        2.0,
+        2.0,
+        &fx.path("cut.mp4"),
     );
-    ffmpeg(&[
-        "-i",
-        a.to_str().unwrap(),
-        "-i",
-        b.to_str().unwrap(),
-        "-filter_complex",
-        "[0:v]trim=end=2,setpts=PTS-STARTPTS[a];[1:v]trim=end=2,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]",
-        "-map",
-        "[v]",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        out.to_str().unwrap(),
-    ]);
     fx.set_field(0, "video_path", "cut.mp4");
     fx.remove("clip01.mp4");
     let found = fx.expect_with("D003", &opts);

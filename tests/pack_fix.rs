@@ -307,26 +307,13 @@ fn visual_dataset() -> Fixture {
     );
     fixture.set_field(0, "video_path", "boxed.mp4");
     fixture.set_field(0, "first_frame_path", "boxed_first.png");
-    let (a, b, out) = (
-        fixture.path("clip02.mp4"),
-        fixture.path("clip05.mp4"),
-        fixture.path("cut.mp4"),
+    common::hard_cut(
+        &fixture.path("clip02.mp4"),
+        &fixture.path("clip05.mp4"),
+        1.0,
+        3.0,
+        &fixture.path("cut.mp4"),
     );
-    common::ffmpeg(&[
-        "-i",
-        a.to_str().unwrap(),
-        "-i",
-        b.to_str().unwrap(),
-        "-filter_complex",
-        "[0:v]trim=end=1,setpts=PTS-STARTPTS[a];[1:v]trim=end=3,setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]",
-        "-map",
-        "[v]",
-        "-c:v",
-        "libx264",
-        "-preset",
-        "ultrafast",
-        out.to_str().unwrap(),
-    ]);
     fixture.remove("clip02.mp4");
     fixture.set_field(1, "video_path", "cut.mp4");
     derive(

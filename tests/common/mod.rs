@@ -321,6 +321,31 @@ pub fn write_zip(out: &Path, members: &[(String, Vec<u8>)]) {
 }
 
 /// Runs ffmpeg with `args`, panicking with its stderr on failure (CI installs ffmpeg).
+/// A clip with a hard cut: the first `first_s` seconds of `a`, then the first `second_s` of `b`
+/// (same frame size), encoded with libx264 into `out`.
+#[allow(dead_code)]
+pub fn hard_cut(a: &Path, b: &Path, first_s: f64, second_s: f64, out: &Path) {
+    let graph = format!(
+        "[0:v]trim=end={first_s},setpts=PTS-STARTPTS[a];\
+         [1:v]trim=end={second_s},setpts=PTS-STARTPTS[b];[a][b]concat=n=2:v=1[v]"
+    );
+    ffmpeg(&[
+        "-i",
+        a.to_str().unwrap(),
+        "-i",
+        b.to_str().unwrap(),
+        "-filter_complex",
+        &graph,
+        "-map",
+        "[v]",
+        "-c:v",
+        "libx264",
+        "-preset",
+        "ultrafast",
+        out.to_str().unwrap(),
+    ]);
+}
+
 pub fn ffmpeg(args: &[&str]) {
     let out = std::process::Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
