@@ -325,6 +325,19 @@ fn a_dry_run_lists_the_requests_and_the_fee_and_sends_nothing() {
     assert!(requests.iter().any(|r| r["step"] == "generate"));
     assert_eq!(doc["plan"]["fee"]["display"], "¥93.312");
     assert!(!root.join(".wanft/run.json").exists(), "no state written");
+
+    // Stopped early, a dry run has nothing to go on from: it names the real run instead.
+    let mut cmd = run_command(&cli, &root, &["--dry-run", "--until", "plan"]);
+    cmd.env_remove("DASHSCOPE_API_KEY");
+    let (code, stdout, stderr) = finish(cmd);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("after plan (--until); nothing was sent: `wanft run")
+            && stdout.contains("runs it for real")
+            && !stdout.contains("goes on from there"),
+        "{stdout}"
+    );
+    assert_eq!(counts(&cli), (0, 0, 0));
 }
 
 #[test]

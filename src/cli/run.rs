@@ -120,7 +120,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs) -> Result<Outcome> {
             .map(|a| a.to_string_lossy().into_owned())
             .collect();
         let again = reach.command(&resume_args(&given).join(" "));
-        let text = summary(&report, &reach, &again, &cwd);
+        let text = summary(&report, &reach, &again, args.dry_run, &cwd);
         let mut out = anstream::stdout().lock();
         for line in text {
             writeln!(out, "{line}")?;
@@ -383,7 +383,13 @@ fn resume_args(given: &[String]) -> Vec<String> {
     kept
 }
 
-fn summary(report: &RunReport, reach: &Reach, again: &str, cwd: &Path) -> Vec<String> {
+fn summary(
+    report: &RunReport,
+    reach: &Reach,
+    again: &str,
+    dry_run: bool,
+    cwd: &Path,
+) -> Vec<String> {
     let mut rows: Vec<(&str, String)> = Vec::new();
     if !report.requests.is_empty() {
         rows.push(("Dry run", "nothing was sent; the requests:".into()));
@@ -468,7 +474,7 @@ fn summary(report: &RunReport, reach: &Reach, again: &str, cwd: &Path) -> Vec<St
         rows.push(("State", shown(&report.state_path, cwd)));
     }
     if let Some(stop) = &report.stop {
-        rows.push(stop_row(stop, again));
+        rows.push(stop_row(stop, again, dry_run));
     } else if report.state.is_some() {
         rows.push(("Done", "every step of the run".into()));
     }
@@ -520,9 +526,14 @@ fn cleanup(state: &RunState, reach: &Reach) -> Vec<String> {
     commands
 }
 
-/// The row saying why the run stopped; `again` is the command that goes on.
-fn stop_row(stop: &Stop, again: &str) -> (&'static str, String) {
+/// The row saying why the run stopped; `again` is the command that goes on (or, after a dry
+/// run, the one that does it for real: nothing was done to go on from).
+fn stop_row(stop: &Stop, again: &str, dry_run: bool) -> (&'static str, String) {
     match stop {
+        Stop::Until(step) if dry_run => (
+            "Stopped",
+            format!("after {step} (--until); nothing was sent: `{again}` runs it for real"),
+        ),
         Stop::Until(step) => (
             "Stopped",
             format!("after {step} (--until); `{again}` goes on from there"),
