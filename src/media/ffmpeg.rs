@@ -99,40 +99,9 @@ impl Ffmpeg {
     }
 
     fn decode_input(&self, input: &OsStr, frames: bool) -> io::Result<Decoded> {
-        let mut args: Vec<&OsStr> = [
-            "-nostdin",
-            "-hide_banner",
-            "-nostats",
-            "-v",
-            "error",
-            // Report bitstream damage and checksum failures, without aborting (`explode`).
-            "-err_detect",
-            "crccheck+bitstream+buffer",
-            "-i",
-        ]
-        .map(OsStr::new)
-        .to_vec();
-        args.push(input);
-        args.extend(["-map", "0:v?", "-map", "0:a?", "-f", "null", "-"].map(OsStr::new));
+        let mut args = decode_args(input, &[]);
         if frames {
-            // One line per decoded frame on stdout, with its timestamp in the stream's own time
-            // base, every frame kept (`passthrough`); `wrapped_avframe` keeps it cheap.
-            args.extend(
-                [
-                    "-map",
-                    "0:v:0?",
-                    "-fps_mode",
-                    "passthrough",
-                    "-enc_time_base",
-                    "-1",
-                    "-c:v",
-                    "wrapped_avframe",
-                    "-f",
-                    "framecrc",
-                    "pipe:1",
-                ]
-                .map(OsStr::new),
-            );
+            args.extend(frame_timing_output("0:v:0?", "pipe:1".into()));
         }
         let mut child = self
             .command(&args)
@@ -181,44 +150,15 @@ impl Ffmpeg {
             "scale={}:{}:flags=area,format=rgb24",
             request.width, request.height
         );
-        let mut args: Vec<OsString> = [
-            "-nostdin",
-            // The timing goes to the (empty) temporary file made for it.
-            "-y",
-            "-hide_banner",
-            "-nostats",
-            "-v",
-            "error",
-            // One thread per file: files are decoded in parallel, one per core.
-            "-threads",
-            "1",
-            "-err_detect",
-            "crccheck+bitstream+buffer",
-        ]
-        .map(OsString::from)
-        .to_vec();
+        // The timing goes to the (empty) temporary file made for it (`-y`). One thread per
+        // file: files are decoded in parallel, one per core.
+        let mut input_options = vec!["-y", "-threads", "1"];
         if !request.autorotate {
-            args.push("-noautorotate".into());
+            input_options.push("-noautorotate");
         }
-        args.extend(["-i".into(), input.to_os_string()]);
-        args.extend(["-map", "0:v?", "-map", "0:a?", "-f", "null", "-"].map(OsString::from));
+        let mut args = decode_args(input, &input_options);
         if let Some(file) = &timing_file {
-            args.extend(
-                [
-                    "-map",
-                    "0:v:0",
-                    "-fps_mode",
-                    "passthrough",
-                    "-enc_time_base",
-                    "-1",
-                    "-c:v",
-                    "wrapped_avframe",
-                    "-f",
-                    "framecrc",
-                ]
-                .map(OsString::from),
-            );
-            args.push(file_url(file.path()));
+            args.extend(frame_timing_output("0:v:0", file_url(file.path())));
         }
         args.extend(["-map", "0:v:0", "-fps_mode", "passthrough", "-vf"].map(OsString::from));
         args.push(scale.into());
@@ -498,6 +438,48 @@ pub fn range_url(file: &Path, start: u64, len: u64) -> io::Result<OsString> {
     let mut input = OsString::from(format!("subfile,,start,{start},end,{},,:", start + len));
     input.push(file_url(&file));
     Ok(input)
+}
+
+/// The start of every decoding command: quiet but for errors, reporting bitstream damage and
+/// checksum failures without aborting (`explode`); `input_options`, then `input`, decoded to a
+/// null output for every video and audio stream so that each one's errors are reported.
+fn decode_args(input: &OsStr, input_options: &[&str]) -> Vec<OsString> {
+    let mut args: Vec<OsString> = [
+        "-nostdin",
+        "-hide_banner",
+        "-nostats",
+        "-v",
+        "error",
+        "-err_detect",
+        "crccheck+bitstream+buffer",
+    ]
+    .map(OsString::from)
+    .to_vec();
+    args.extend(input_options.iter().map(OsString::from));
+    args.extend(["-i".into(), input.to_os_string()]);
+    args.extend(["-map", "0:v?", "-map", "0:a?", "-f", "null", "-"].map(OsString::from));
+    args
+}
+
+/// An output of one line per decoded frame of `stream` to `url`: its timestamp in the
+/// stream's own time base, every frame kept (`passthrough`); `wrapped_avframe` keeps it cheap.
+fn frame_timing_output(stream: &str, url: OsString) -> Vec<OsString> {
+    let mut args: Vec<OsString> = ["-map", stream, "-fps_mode", "passthrough"]
+        .map(OsString::from)
+        .to_vec();
+    args.extend(
+        [
+            "-enc_time_base",
+            "-1",
+            "-c:v",
+            "wrapped_avframe",
+            "-f",
+            "framecrc",
+        ]
+        .map(OsString::from),
+    );
+    args.push(url);
+    args
 }
 
 /// `file:` keeps ffmpeg from reading a name such as `concat:a|b` or `http://…` as a protocol.
