@@ -427,8 +427,8 @@ fn clip_unit(
         errors: vec![format!("ffmpeg could not be run on it: {e}")],
         frames: None,
     });
-    let measures = analyzer.finish(seconds_per_frame(&decoded, info));
     let spf = seconds_per_frame(&decoded, info);
+    let measures = analyzer.finish(spf);
     outcome.files.push((
         job.name.to_string(),
         FileDecode {
